@@ -1,0 +1,25 @@
+# Every third-party dependency, found once here. All come from Debian's packages
+# (scripts/install-deps installs them).
+find_package(Threads REQUIRED)
+find_package(Boost 1.81 REQUIRED CONFIG)
+find_package(CURL REQUIRED)
+find_package(ZLIB REQUIRED)
+find_package(yaml-cpp REQUIRED)
+find_package(fmt REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(nlohmann_json REQUIRED)
+find_package(tl-expected REQUIRED)
+find_package(prometheus-cpp REQUIRED)
+find_package(GTest REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
+pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)
+pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
+if(VIGIL_BENCH)
+  find_package(benchmark REQUIRED)
+endif()
+
+# Boost.Asio/Beast are header-only here; this target carries their settings.
+add_library(vigil_asio INTERFACE)
+target_link_libraries(vigil_asio INTERFACE Boost::headers Threads::Threads)
+target_compile_definitions(vigil_asio INTERFACE BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)
