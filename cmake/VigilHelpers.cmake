@@ -45,3 +45,16 @@ function(vigil_add_test name)
     DISCOVERY_MODE PRE_TEST
     PROPERTIES LABELS ${A_LABEL} TIMEOUT ${A_TIMEOUT})
 endfunction()
+
+# vigil_add_fuzzer(<name> SOURCES ... DEPS ...): a libFuzzer target, built only
+# with -DVIGIL_FUZZ=ON and clang (CC=clang CXX=clang++).
+function(vigil_add_fuzzer name)
+  if(NOT VIGIL_FUZZ)
+    return()
+  endif()
+  cmake_parse_arguments(A "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${A_SOURCES})
+  target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_libraries(${name} PRIVATE ${A_DEPS})
+endfunction()
