@@ -3,6 +3,10 @@
 
 add_library(vigil_build_flags INTERFACE)
 target_compile_options(vigil_build_flags INTERFACE -Wall -Wextra)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
+  # GCC 12 reports false -Wrestrict positives inside std::string at -O2 (GCC bug 105329).
+  target_compile_options(vigil_build_flags INTERFACE -Wno-restrict)
+endif()
 if(VIGIL_WERROR)
   target_compile_options(vigil_build_flags INTERFACE -Werror)
 endif()
