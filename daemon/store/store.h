@@ -1,0 +1,159 @@
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "daemon/model/labels.h"
+#include "daemon/model/matcher.h"
+#include "daemon/model/storage.h"
+#include "daemon/store/detail/postings.h"
+#include "daemon/store/detail/symbol_table.h"
+#include "daemon/store/detail/xor_chunk.h"
+#include "daemon/util/duration.h"
+#include "daemon/util/result.h"
+
+namespace vigil::store {
+
+// The shortest retention the store accepts: PromQL's 5m lookback plus one
+// minute of slack for late rule evaluations and the compaction period.
+inline constexpr util::Duration kMinRetention = std::chrono::minutes(6);
+
+struct StoreOptions {
+  // How long samples are kept, measured back from the `now_ms` given to
+  // Compact(). Raised to kMinRetention when lower. Default 15m.
+  util::Duration retention{std::chrono::minutes(15)};
+  // Most series held at once; 0 = unlimited. Beyond it, appends that would
+  // create a new series fail ("series limit of N reached") and are counted in
+  // Stats::series_limit_total; existing series still accept samples.
+  size_t max_series = 0;
+};
+
+// Store is the in-memory time-series database: series identified by their
+// label sets (strings interned), an inverted index from label pairs to series
+// for matcher lookup, and per series Gorilla-compressed chunks of samples,
+// dropped whole once older than the retention. See daemon/store/README.md.
+//
+// Thread-safe. A shared_mutex guards the index (symbols, postings, the series
+// map): Append and Select take it shared, creating a series or removing empty
+// ones in Compact takes it exclusive. A series' samples are guarded by one of
+// 256 striped mutexes, held briefly by Append (to add a sample) and by Select
+// (to copy one series' window), so every returned series is a consistent
+// snapshot and appends to different series run in parallel.
+//
+// Errors: Append fails on an empty label set, an out-of-order or duplicate
+// sample, or the series limit; the message says which. Nothing else fails.
+class Store final : public model::Appender, public model::Querier {
+ public:
+  explicit Store(StoreOptions options = {});
+  ~Store() override;
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Adds one sample. Errors: "empty label set"; "out of order sample" (t older
+  // than the series' newest); "duplicate sample for timestamp" (same t, other
+  // value bits); "series limit of N reached". The same t with the same value
+  // bits is accepted and ignored. Stale markers are stored like any value.
+  util::Result<void> Append(const model::Labels& labels, int64_t t, double v) override;
+
+  // See model::Querier: series matching all matchers (a missing label reads
+  // as ""), with their samples in [mint, maxt] including stale markers,
+  // ascending by labels; series without a sample in the window are omitted.
+  // With no matcher, or only matchers that match "", every series is scanned.
+  std::vector<model::Series> Select(std::span<const model::Matcher> matchers, int64_t mint,
+                                    int64_t maxt) const override;
+
+  // Sets the retention (raised to kMinRetention); takes effect at the next
+  // Compact(). The ruler raises it to its longest range plus the lookback.
+  void SetRetention(util::Duration retention);
+  util::Duration retention() const;
+
+  struct CompactStats {
+    size_t samples_dropped = 0;
+    size_t series_removed = 0;
+  };
+  // Drops every chunk whose newest sample is older than now_ms - retention
+  // (whole chunks: a sample may outlive the retention by at most one chunk's
+  // span, which is capped at half the retention), then deletes series
+  // left without samples, with their postings and unreferenced symbols.
+  // Called periodically by the app.
+  CompactStats Compact(int64_t now_ms);
+
+  // Sorted label names, and sorted values of one name, over all series held.
+  std::vector<std::string> LabelNames() const;
+  std::vector<std::string> LabelValues(std::string_view name) const;
+
+  struct Stats {
+    size_t series = 0;
+    size_t samples = 0;
+    // Estimated bytes held: encoded samples and chunk headers, series
+    // records and their label ids, symbols, postings and hash tables,
+    // counted as glibc's malloc charges them.
+    size_t memory_bytes = 0;
+    // The part of memory_bytes held by sample chunks (headers and encoded
+    // streams); the rest is the index (series records, symbols, postings).
+    size_t sample_bytes = 0;
+    uint64_t appended_total = 0;
+    uint64_t out_of_order_total = 0;
+    uint64_t duplicate_total = 0;
+    uint64_t series_limit_total = 0;
+  };
+  Stats GetStats() const;
+
+ private:
+  struct MemSeries;
+  using SeriesRef = detail::SeriesRef;
+  struct alignas(64) Stripe {
+    std::mutex mu;
+  };
+  static constexpr size_t kStripes = 256;
+
+  std::mutex& StripeFor(SeriesRef ref) const { return stripes_[ref % kStripes].mu; }
+  // Index lookups; the caller holds index_mu_ (shared or exclusive).
+  MemSeries* FindSeriesLocked(const model::Labels& labels, uint64_t hash) const;
+  bool SameLabelsLocked(const MemSeries& series, const model::Labels& labels) const;
+  model::Labels LabelsOfLocked(const MemSeries& series) const;
+  std::vector<SeriesRef> PostingsForMatchersLocked(std::span<const model::Matcher> matchers) const;
+  std::vector<SeriesRef> PostingsForMatcherLocked(const model::Matcher& matcher,
+                                                  uint32_t name_id) const;
+  // Keeps the candidates whose value for `matcher`'s label satisfies it.
+  void FilterLocked(std::vector<SeriesRef>& candidates, const model::Matcher& matcher) const;
+  MemSeries* CreateSeriesLocked(const model::Labels& labels, uint64_t hash);
+  void RemoveSeriesLocked(SeriesRef ref);
+  // Adds a sample to a series; the caller holds index_mu_ and the series' stripe.
+  util::Result<void> AppendToSeries(MemSeries& series, int64_t t, double v);
+  size_t IndexBytesLocked() const;
+  // Bytes of a series record, its label ids and its two hash-map nodes.
+  static size_t SeriesRecordBytes(const MemSeries& series);
+
+  const size_t max_series_;
+  std::atomic<int64_t> retention_ms_;
+
+  mutable std::shared_mutex index_mu_;
+  detail::SymbolTable symbols_;                                       // guarded by index_mu_
+  detail::PostingsIndex postings_;                                    // guarded by index_mu_
+  std::unordered_map<SeriesRef, std::unique_ptr<MemSeries>> series_;  // guarded by index_mu_
+  std::unordered_multimap<uint64_t, SeriesRef> by_hash_;              // guarded by index_mu_
+  SeriesRef next_ref_ = 1;                                            // guarded by index_mu_
+  size_t series_bytes_ = 0;  // series records and label ids; guarded by index_mu_
+
+  mutable std::array<Stripe, kStripes> stripes_;
+  std::atomic<size_t> sample_bytes_{0};  // chunk headers and encoded streams
+  std::atomic<size_t> samples_{0};
+  std::atomic<uint64_t> appended_total_{0};
+  std::atomic<uint64_t> out_of_order_total_{0};
+  std::atomic<uint64_t> duplicate_total_{0};
+  std::atomic<uint64_t> series_limit_total_{0};
+};
+
+}  // namespace vigil::store
