@@ -1,4 +1,6 @@
-#include "daemon/web/process_collector.h"
+#include "daemon/app/process_collector.h"
+
+#include "exporters/common/families.h"
 
 #include <dirent.h>
 #include <sys/resource.h>
@@ -9,24 +11,10 @@
 #include <sstream>
 #include <string>
 
-namespace vigil::web {
+namespace vigil::app {
 namespace {
 
-prometheus::MetricFamily Gauge(std::string name, std::string help, double value,
-                               prometheus::MetricType type = prometheus::MetricType::Gauge) {
-  prometheus::MetricFamily family;
-  family.name = std::move(name);
-  family.help = std::move(help);
-  family.type = type;
-  prometheus::ClientMetric metric;
-  if (type == prometheus::MetricType::Counter) {
-    metric.counter.value = value;
-  } else {
-    metric.gauge.value = value;
-  }
-  family.metric.push_back(metric);
-  return family;
-}
+using exporters::GaugeFamily;
 
 double BootTimeSeconds() {
   std::ifstream stat("/proc/stat");
@@ -71,21 +59,22 @@ std::vector<prometheus::MetricFamily> ProcessCollector::Collect() const {
   const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
   double cpu = (std::stod(f[11]) + std::stod(f[12])) / ticks;
   double start = BootTimeSeconds() + std::stod(f[19]) / ticks;
-  out.push_back(Gauge("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
-                      cpu, prometheus::MetricType::Counter));
-  out.push_back(Gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.",
+  out.push_back(exporters::SingleValueFamily("process_cpu_seconds_total",
+                                             "Total user and system CPU time spent in seconds.",
+                                             prometheus::MetricType::Counter, cpu));
+  out.push_back(GaugeFamily("process_virtual_memory_bytes", "Virtual memory size in bytes.",
                       std::stod(f[20])));
-  out.push_back(Gauge("process_resident_memory_bytes", "Resident memory size in bytes.",
+  out.push_back(GaugeFamily("process_resident_memory_bytes", "Resident memory size in bytes.",
                       std::stod(f[21]) * page));
-  out.push_back(Gauge("process_start_time_seconds",
+  out.push_back(GaugeFamily("process_start_time_seconds",
                       "Start time of the process since unix epoch in seconds.", start));
-  out.push_back(Gauge("process_open_fds", "Number of open file descriptors.", CountOpenFds()));
+  out.push_back(GaugeFamily("process_open_fds", "Number of open file descriptors.", CountOpenFds()));
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) == 0) {
-    out.push_back(Gauge("process_max_fds", "Maximum number of open file descriptors.",
+    out.push_back(GaugeFamily("process_max_fds", "Maximum number of open file descriptors.",
                         static_cast<double>(limit.rlim_cur)));
   }
   return out;
 }
 
-}  // namespace vigil::web
+}  // namespace vigil::app

@@ -5,7 +5,7 @@
 #include <prometheus/collectable.h>
 #include <prometheus/metric_family.h>
 
-namespace vigil::web {
+namespace vigil::app {
 
 // ProcessCollector exports the standard process_* metrics of Prometheus's
 // client libraries for this process, read from /proc at collection time:
@@ -17,4 +17,4 @@ class ProcessCollector final : public prometheus::Collectable {
   std::vector<prometheus::MetricFamily> Collect() const override;
 };
 
-}  // namespace vigil::web
+}  // namespace vigil::app

@@ -1,11 +1,11 @@
-#include "daemon/web/process_collector.h"
+#include "daemon/app/process_collector.h"
 
 #include <gtest/gtest.h>
 
 #include <ctime>
 #include <map>
 
-namespace vigil::web {
+namespace vigil::app {
 namespace {
 
 TEST(ProcessCollector, ReportsPlausibleValues) {
@@ -27,4 +27,4 @@ TEST(ProcessCollector, ReportsPlausibleValues) {
 }
 
 }  // namespace
-}  // namespace vigil::web
+}  // namespace vigil::app

@@ -1,0 +1,300 @@
+#include "daemon/app/daemon.h"
+
+#include <filesystem>
+
+#include <boost/asio/post.hpp>
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include "daemon/app/build_info.h"
+#include "daemon/app/builtin_exporters.h"
+#include "daemon/app/probe_handler.h"
+#include "daemon/util/log.h"
+#include "daemon/web/metrics_handler.h"
+
+namespace vigil::app {
+
+namespace asio = boost::asio;
+namespace log = util::log;
+
+namespace {
+
+std::string HtmlEscape(std::string_view in) {
+  std::string out;
+  for (char c : in) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+constexpr size_t kWorkerThreads = 4;
+constexpr size_t kMaxQueuedBlockingCalls = 1024;
+constexpr std::chrono::seconds kCompactionInterval{60};
+
+std::string FormatTime(int64_t ms, bool valid) {
+  if (!valid) return "";
+  return fmt::format("{:%Y-%m-%d %H:%M:%S}Z", fmt::gmtime(static_cast<std::time_t>(ms / 1000)));
+}
+
+double NowSeconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Daemon::Daemon(Flags flags)
+    : flags_(std::move(flags)),
+      signals_(io_, SIGHUP, SIGTERM, SIGINT),
+      watchdog_timer_(io_),
+      compaction_timer_(io_),
+      notifier_(SdNotifier::FromEnvironment()),
+      workers_(kWorkerThreads, kMaxQueuedBlockingCalls),
+      store_collector_(store_),
+      http_(io_),
+      scheduler_(io_, kinds_, store_, clock_),
+      scrapes_(io_, http_, store_, clock_),
+      reload_success_(prometheus::BuildGauge()
+                          .Name("vigil_config_last_reload_successful")
+                          .Help("Whether the last configuration reload attempt was successful.")
+                          .Register(registry_)
+                          .Add({})),
+      reload_timestamp_(prometheus::BuildGauge()
+                            .Name("vigil_config_last_reload_success_timestamp_seconds")
+                            .Help("Timestamp of the last successful configuration reload.")
+                            .Register(registry_)
+                            .Add({})) {
+  RegisterBuiltinExporters(kinds_, workers_, io_);
+  probers_ = kinds_.ConfigRegistry();
+  prometheus::BuildGauge()
+      .Name("vigil_build_info")
+      .Help("A metric with a constant '1' value labeled by version, revision and compiler "
+            "from which vigil was built.")
+      .Register(registry_)
+      .Add({{"version", kVersion}, {"revision", kRevision}, {"compiler", kCompiler}})
+      .Set(1);
+}
+
+Daemon::~Daemon() = default;
+
+int Daemon::Run() {
+  log::Info("starting vigil", {{"version", kVersion}, {"revision", kRevision}});
+  std::error_code ec;
+  std::filesystem::create_directories(flags_.state_dir, ec);
+  if (ec) {
+    log::Error("cannot create state directory",
+               {{"dir", flags_.state_dir}, {"err", ec.message()}});
+    return 1;
+  }
+  if (std::string errors = Reload(); !errors.empty()) {
+    log::Error("cannot start with an invalid configuration", {{"file", flags_.config_file}});
+    return 1;
+  }
+  server_ = std::make_unique<web::HttpServer>(
+      io_, web::HttpServerOptions{.listen_address = flags_.listen_address}, registry_);
+  RegisterHandlers();
+  if (auto started = server_->Start(); !started) {
+    log::Error("cannot start web server", {{"err", started.error().message}});
+    return 1;
+  }
+  log::Info("listening", {{"address", flags_.listen_address}});
+  WaitForSignals();
+  ScheduleWatchdog();
+  ScheduleCompaction();
+  notifier_.Notify("READY=1\nSTATUS=serving");
+  io_.run();
+  log::Info("vigil stopped");
+  return 0;
+}
+
+std::string Daemon::Reload() {
+  auto loaded = config::LoadFile(flags_.config_file, probers_);
+  if (!loaded) {
+    std::string text;
+    for (const auto& error : loaded.error()) {
+      log::Error("invalid configuration", {{"err", error.ToString()}});
+      text += error.ToString() + "\n";
+    }
+    reload_success_.Set(0);
+    last_reload_error_ = text;
+    return text;
+  }
+  bool initial = !config_.has_value();
+  config_ = std::move(*loaded);
+  scheduler_.Apply(*config_);
+  scrapes_.Apply(*config_);
+  reload_success_.Set(1);
+  reload_timestamp_.Set(NowSeconds());
+  last_reload_error_.clear();
+  log::Info(initial ? "configuration loaded" : "configuration reloaded",
+            {{"file", flags_.config_file},
+             {"scrape_configs", config_->scrape_configs.size()},
+             {"probes", config_->probes.size()},
+             {"rule_files", config_->rule_files.size()}});
+  return {};
+}
+
+void Daemon::RegisterHandlers() {
+  server_->Handle("/metrics", web::Sync([this](const web::Request&) {
+                    return web::ServeMetrics(
+                        {&registry_, &process_collector_, &store_collector_, &scheduler_});
+                  }));
+  server_->Handle("/probe", [this](const web::Request& request) {
+    return ServeProbe(request, *config_, kinds_);
+  });
+  server_->Handle("/-/healthy", web::Sync([](const web::Request&) {
+                    return web::Response::Text(200, "Vigil is Healthy.\n");
+                  }));
+  server_->Handle("/-/ready", web::Sync([this](const web::Request&) {
+                    if (config_ && scheduler_.FirstRoundDone() && scrapes_.FirstRoundDone() &&
+                        !stopping_) {
+                      return web::Response::Text(200, "Vigil is Ready.\n");
+                    }
+                    return web::Response::Text(503, "Service Unavailable\n");
+                  }));
+  server_->Handle(
+      "/-/reload", web::Sync([this](const web::Request&) {
+        notifier_.Notify("RELOADING=1");
+        std::string errors = Reload();
+        notifier_.Notify("READY=1");
+        if (!errors.empty()) {
+          return web::Response::Text(500, "failed to reload config:\n" + errors);
+        }
+        return web::Response::Text(200, "");
+      }),
+      "POST,PUT");
+  server_->Handle("/api/v1/status/config", web::Sync([this](const web::Request&) {
+                    return web::Response{200, "text/plain; charset=utf-8",
+                                         config::ToYaml(*config_), {}};
+                  }));
+  server_->Handle("/", web::Sync([this](const web::Request&) { return StatusPage(); }));
+}
+
+std::string Daemon::ProbeRows() const {
+  std::string rows;
+  for (const auto& t : scheduler_.Status()) {
+    std::string state = !t.probed ? "pending" : t.success ? "up" : "<span class=err>down</span>";
+    rows += fmt::format(
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.3f}s</td>"
+        "<td>{} / {}</td><td>{}</td></tr>\n",
+        HtmlEscape(t.name), HtmlEscape(t.module), HtmlEscape(t.target), state,
+        FormatTime(t.last_probe_ms, t.probed),
+        t.last_duration_seconds, t.successes, t.failures, HtmlEscape(t.last_failure_reason));
+  }
+  return rows;
+}
+
+std::string Daemon::ScrapeRows() const {
+  std::string rows;
+  for (const auto& t : scrapes_.Status()) {
+    std::string state = !t.scraped ? "pending" : t.healthy ? "up" : "<span class=err>down</span>";
+    rows += fmt::format(
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.3f}s</td><td>{}</td>"
+        "<td>{}</td></tr>\n",
+        HtmlEscape(t.job), HtmlEscape(t.url), state, HtmlEscape(t.labels.ToString()),
+        FormatTime(t.last_scrape_ms, t.scraped), t.last_duration_seconds, t.last_samples,
+        HtmlEscape(t.last_error));
+  }
+  return rows;
+}
+
+web::Response Daemon::StatusPage() const {
+  std::string reload_state =
+      last_reload_error_.empty()
+          ? "successful"
+          : "<span class=err>failed</span><pre>" + HtmlEscape(last_reload_error_) + "</pre>";
+  std::string body = fmt::format(
+      R"(<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Vigil</title>
+<style>body{{font-family:sans-serif;margin:2em}}td{{padding:2px 12px}}.err{{color:#b00}}</style>
+</head><body>
+<h1>Vigil</h1>
+<table>
+<tr><td>Version</td><td>{}</td></tr>
+<tr><td>Revision</td><td>{}</td></tr>
+<tr><td>Compiler</td><td>{}</td></tr>
+<tr><td>Configuration file</td><td>{}</td></tr>
+<tr><td>Last reload</td><td>{}</td></tr>
+<tr><td>Scrape configs</td><td>{}</td></tr>
+<tr><td>Probes</td><td>{}</td></tr>
+<tr><td>Rule files</td><td>{}</td></tr>
+</table>
+<ul>
+<li><a href="/metrics">/metrics</a></li>
+<li><a href="/probe?module=http_2xx&amp;target=http://127.0.0.1:9777/-/healthy">/probe</a></li>
+<li><a href="/-/healthy">/-/healthy</a></li>
+<li><a href="/-/ready">/-/ready</a></li>
+<li><a href="/api/v1/status/config">/api/v1/status/config</a></li>
+</ul>
+<h2>Probes</h2>
+<table>
+<tr><th>Target</th><th>Module</th><th>Address</th><th>State</th><th>Last probe</th><th>Duration</th><th>OK / failed</th><th>Last failure</th></tr>
+{}</table>
+<h2>Scrape targets</h2>
+<table>
+<tr><th>Job</th><th>Endpoint</th><th>State</th><th>Labels</th><th>Last scrape</th><th>Duration</th><th>Samples</th><th>Error</th></tr>
+{}</table>
+</body></html>
+)",
+      kVersion, kRevision, HtmlEscape(kCompiler), HtmlEscape(flags_.config_file), reload_state,
+      config_->scrape_configs.size(), config_->probes.size(), config_->rule_files.size(),
+      ProbeRows(), ScrapeRows());
+  return web::Response{200, "text/html; charset=utf-8", std::move(body), {}};
+}
+
+void Daemon::WaitForSignals() {
+  signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    if (signal == SIGHUP) {
+      log::Info("received SIGHUP, reloading configuration");
+      notifier_.Notify("RELOADING=1");
+      Reload();
+      notifier_.Notify("READY=1");
+      WaitForSignals();
+      return;
+    }
+    log::Info("received signal, shutting down", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    Shutdown();
+  });
+}
+
+void Daemon::ScheduleWatchdog() {
+  auto interval = notifier_.watchdog_interval();
+  if (!interval) return;
+  notifier_.Notify("WATCHDOG=1");
+  watchdog_timer_.expires_after(*interval);
+  watchdog_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec && !stopping_) ScheduleWatchdog();
+  });
+}
+
+void Daemon::ScheduleCompaction() {
+  compaction_timer_.expires_after(kCompactionInterval);
+  compaction_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopping_) return;
+    auto stats = store_.Compact(clock_.NowMillis());
+    log::Debug("store compacted", {{"samples_dropped", stats.samples_dropped},
+                                   {"series_removed", stats.series_removed}});
+    ScheduleCompaction();
+  });
+}
+
+void Daemon::Shutdown() {
+  stopping_ = true;
+  scheduler_.Stop();
+  scrapes_.Stop();
+  compaction_timer_.cancel();
+  notifier_.Notify("STOPPING=1");
+  server_->Stop();
+  signals_.cancel();
+  watchdog_timer_.cancel();
+  io_.stop();
+}
+
+}  // namespace vigil::app

@@ -1,0 +1,632 @@
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "daemon/promql/detail/evaluator.h"
+#include "daemon/promql/detail/functions.h"
+
+// Function calls of the evaluator: instant-vector, range-vector, label and
+// histogram functions.
+namespace vigil::promql::detail {
+namespace {
+
+// Civil date from days since the epoch (Howard Hinnant's algorithm).
+struct Civil {
+  int64_t year;
+  unsigned month;
+  unsigned day;
+};
+Civil CivilFromDays(int64_t z) {
+  z += 719468;
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  unsigned doe = static_cast<unsigned>(z - era * 146097);
+  unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t y = static_cast<int64_t>(yoe) + era * 400;
+  unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  unsigned mp = (5 * doy + 2) / 153;
+  unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  return Civil{y + (m <= 2), m, d};
+}
+bool IsLeap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+double DatePart(Func f, double seconds) {
+  int64_t secs = static_cast<int64_t>(seconds);
+  int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+  int64_t sod = secs - days * 86400;
+  Civil c = CivilFromDays(days);
+  static constexpr int kDaysIn[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  switch (f) {
+    case Func::kDayOfMonth:
+      return c.day;
+    case Func::kDayOfWeek: {
+      int64_t w = (days + 4) % 7;  // 1970-01-01 was a Thursday
+      return static_cast<double>(w < 0 ? w + 7 : w);
+    }
+    case Func::kDayOfYear: {
+      int yday = 0;
+      for (unsigned m = 1; m < c.month; ++m) yday += kDaysIn[m - 1];
+      if (c.month > 2 && IsLeap(c.year)) ++yday;
+      return yday + c.day;
+    }
+    case Func::kDaysInMonth:
+      return c.month == 2 && IsLeap(c.year) ? 29 : kDaysIn[c.month - 1];
+    case Func::kHour:
+      return static_cast<double>(sod / 3600);
+    case Func::kMinute:
+      return static_cast<double>(sod % 3600 / 60);
+    case Func::kMonth:
+      return c.month;
+    case Func::kYear:
+      return static_cast<double>(c.year);
+    default:
+      return kNaN;
+  }
+}
+
+double MathFunc(Func f, double v) {
+  constexpr double kPi = 3.14159265358979323846;
+  switch (f) {
+    case Func::kAbs:
+      return std::fabs(v);
+    case Func::kCeil:
+      return std::ceil(v);
+    case Func::kFloor:
+      return std::floor(v);
+    case Func::kExp:
+      return std::exp(v);
+    case Func::kSqrt:
+      return std::sqrt(v);
+    case Func::kLn:
+      return std::log(v);
+    case Func::kLog2:
+      return std::log2(v);
+    case Func::kLog10:
+      return std::log10(v);
+    case Func::kSgn:
+      return v < 0 ? -1 : v > 0 ? 1 : v;
+    case Func::kSin:
+      return std::sin(v);
+    case Func::kCos:
+      return std::cos(v);
+    case Func::kTan:
+      return std::tan(v);
+    case Func::kAsin:
+      return std::asin(v);
+    case Func::kAcos:
+      return std::acos(v);
+    case Func::kAtan:
+      return std::atan(v);
+    case Func::kSinh:
+      return std::sinh(v);
+    case Func::kCosh:
+      return std::cosh(v);
+    case Func::kTanh:
+      return std::tanh(v);
+    case Func::kAsinh:
+      return std::asinh(v);
+    case Func::kAcosh:
+      return std::acosh(v);
+    case Func::kAtanh:
+      return std::atanh(v);
+    case Func::kDeg:
+      return v * 180 / kPi;
+    case Func::kRad:
+      return v * kPi / 180;
+    default:
+      return kNaN;
+  }
+}
+
+// Go's math.Max / math.Min: NaN wins.
+double GoMax(double a, double b) {
+  if (std::isnan(a) || std::isnan(b)) return kNaN;
+  return std::max(a, b);
+}
+double GoMin(double a, double b) {
+  if (std::isnan(a) || std::isnan(b)) return kNaN;
+  return std::min(a, b);
+}
+
+// Natural-order string comparison (digit runs compare as numbers).
+int NaturalCompare(std::string_view a, std::string_view b) {
+  size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    bool da = std::isdigit(static_cast<unsigned char>(a[i]));
+    bool db = std::isdigit(static_cast<unsigned char>(b[j]));
+    if (da && db) {
+      size_t si = i, sj = j;
+      while (i < a.size() && std::isdigit(static_cast<unsigned char>(a[i]))) ++i;
+      while (j < b.size() && std::isdigit(static_cast<unsigned char>(b[j]))) ++j;
+      std::string_view na = a.substr(si, i - si), nb = b.substr(sj, j - sj);
+      while (na.size() > 1 && na[0] == '0') na.remove_prefix(1);
+      while (nb.size() > 1 && nb[0] == '0') nb.remove_prefix(1);
+      if (na.size() != nb.size()) return na.size() < nb.size() ? -1 : 1;
+      if (int c = na.compare(nb); c != 0) return c < 0 ? -1 : 1;
+      continue;
+    }
+    if (a[i] != b[j]) return a[i] < b[j] ? -1 : 1;
+    ++i;
+    ++j;
+  }
+  if (a.size() - i == b.size() - j) return 0;
+  return a.size() - i < b.size() - j ? -1 : 1;
+}
+
+// Go's regexp.Expand template syntax: $1, ${1}, $name, ${name}, $$.
+std::string ExpandTemplate(const re2::RE2& re, std::string_view tmpl,
+                           const std::vector<re2::StringPiece>& groups) {
+  std::string out;
+  const auto& named = re.NamedCapturingGroups();
+  size_t i = 0;
+  while (i < tmpl.size()) {
+    char c = tmpl[i];
+    if (c != '$' || i + 1 >= tmpl.size()) {
+      out += c;
+      ++i;
+      continue;
+    }
+    ++i;
+    if (tmpl[i] == '$') {
+      out += '$';
+      ++i;
+      continue;
+    }
+    std::string name;
+    bool braced = tmpl[i] == '{';
+    size_t j = braced ? i + 1 : i;
+    size_t start = j;
+    while (j < tmpl.size() &&
+           (std::isalnum(static_cast<unsigned char>(tmpl[j])) || tmpl[j] == '_')) {
+      ++j;
+    }
+    name = std::string(tmpl.substr(start, j - start));
+    if (name.empty() || (braced && (j >= tmpl.size() || tmpl[j] != '}'))) {
+      out += '$';  // not a valid reference: emit literally
+      continue;
+    }
+    i = braced ? j + 1 : j;
+    int index = -1;
+    if (std::all_of(name.begin(), name.end(),
+                    [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); })) {
+      if (name.size() < 10) index = std::stoi(name);
+    } else if (auto it = named.find(name); it != named.end()) {
+      index = it->second;
+    }
+    if (index >= 0 && static_cast<size_t>(index) < groups.size() &&
+        groups[static_cast<size_t>(index)].data() != nullptr) {
+      out.append(groups[static_cast<size_t>(index)].data(),
+                 groups[static_cast<size_t>(index)].size());
+    }
+  }
+  return out;
+}
+
+model::Labels AbsentLabels(const Expr& arg) {
+  const VectorSelector* vs = nullptr;
+  if (arg.kind == ExprKind::kVectorSelector) {
+    vs = static_cast<const VectorSelector*>(&arg);
+  } else if (arg.kind == ExprKind::kMatrixSelector) {
+    vs = static_cast<const MatrixSelector&>(arg).selector.get();
+  }
+  if (vs == nullptr) return {};
+  model::LabelsBuilder lb;
+  std::unordered_set<std::string> has;
+  for (const auto& m : vs->matchers) {
+    if (m.name() == model::kMetricName) continue;
+    if (m.type() == model::MatchType::kEqual && !has.contains(m.name())) {
+      lb.Set(m.name(), m.value());
+      has.insert(m.name());
+    } else {
+      lb.Del(m.name());
+    }
+  }
+  return lb.Build();
+}
+
+}  // namespace
+
+StepValue Evaluator::EvalCall(const Call& c, int64_t t) {
+  const Func id = c.func->id;
+  const auto& args = c.args;
+  switch (id) {
+    case Func::kTime:
+      return static_cast<double>(t) / 1000;
+    case Func::kStart:
+      return static_cast<double>(start_) / 1000;
+    case Func::kEnd:
+      return static_cast<double>(end_) / 1000;
+    case Func::kPi:
+      return 3.14159265358979323846;
+    case Func::kVector: {
+      double v = EvalScalar(*args[0], t);
+      return Vector{Sample{model::Labels{}, v, t}};
+    }
+    case Func::kScalar: {
+      Vector v = EvalVector(*args[0], t);
+      return v.size() == 1 ? v[0].v : kNaN;
+    }
+    case Func::kTimestamp: {
+      const Expr& arg = UnwrapParens(*args[0]);
+      bool raw = arg.kind == ExprKind::kVectorSelector;
+      Vector v = EvalVector(arg, t);
+      for (auto& s : v) {
+        s.v = static_cast<double>(raw ? s.t : t) / 1000;
+        MarkNameDropped(s);
+      }
+      CheckIntermediate(v);
+      return v;
+    }
+    case Func::kAbsent: {
+      Vector v = EvalVector(*args[0], t);
+      if (!v.empty()) return Vector{};
+      return Vector{Sample{AbsentLabels(*args[0]), 1, t}};
+    }
+    case Func::kAbsentOverTime: {
+      Matrix owned;
+      auto ranges = RangeOf(*args[0], t, owned);
+      if (!ranges.empty()) return Vector{};
+      return Vector{Sample{AbsentLabels(*args[0]), 1, t}};
+    }
+    case Func::kLabelReplace:
+      return LabelReplace(c, t);
+    case Func::kLabelJoin:
+      return LabelJoin(c, t);
+    case Func::kSort:
+    case Func::kSortDesc: {
+      WarnIneffectiveSort(c);
+      Vector v = EvalVector(*args[0], t);
+      bool desc = id == Func::kSortDesc;
+      std::stable_sort(v.begin(), v.end(), [desc](const Sample& x, const Sample& y) {
+        if (std::isnan(y.v)) return !std::isnan(x.v);
+        return desc ? x.v > y.v : x.v < y.v;
+      });
+      return v;
+    }
+    case Func::kSortByLabel:
+    case Func::kSortByLabelDesc: {
+      WarnIneffectiveSort(c);
+      Vector v = EvalVector(*args[0], t);
+      std::vector<std::string> names;
+      for (size_t i = 1; i < args.size(); ++i)
+        names.push_back(std::get<std::string>(Eval(*args[i], t)));
+      bool desc = id == Func::kSortByLabelDesc;
+      std::stable_sort(v.begin(), v.end(), [&](const Sample& x, const Sample& y) {
+        for (const auto& n : names) {
+          int cmp = NaturalCompare(x.labels.Get(n), y.labels.Get(n));
+          if (cmp != 0) return desc ? cmp > 0 : cmp < 0;
+        }
+        return desc ? y.labels < x.labels : x.labels < y.labels;
+      });
+      return v;
+    }
+    case Func::kHistogramQuantile:
+      return HistogramQuantile(c, t);
+    default:
+      break;
+  }
+  if (c.func->arg_types.size() > 0 && c.func->arg_types[0] == ValueType::kVector) {
+    return VectorFunction(c, t);
+  }
+  return RangeFunction(c, t);
+}
+
+Vector Evaluator::LabelReplace(const Call& c, int64_t t) {
+  Vector v = EvalVector(*c.args[0], t);
+  std::string dst = std::get<std::string>(Eval(*c.args[1], t));
+  std::string repl = std::get<std::string>(Eval(*c.args[2], t));
+  std::string src = std::get<std::string>(Eval(*c.args[3], t));
+  std::string regex = std::get<std::string>(Eval(*c.args[4], t));
+  re2::RE2::Options opts;
+  opts.set_log_errors(false);
+  opts.set_dot_nl(options_.semantics.dot_matches_newline);
+  re2::RE2 re("^(?:" + regex + ")$", opts);
+  if (!re.ok()) Throw("invalid regular expression in label_replace(): {}", regex);
+  if (!ValidLabelName(dst, options_.semantics.utf8_names)) {
+    Throw("invalid destination label name in label_replace(): {}", dst);
+  }
+  std::vector<re2::StringPiece> groups(static_cast<size_t>(re.NumberOfCapturingGroups()) + 1);
+  for (auto& s : v) {
+    std::string_view value = s.labels.Get(src);
+    if (!re.Match(re2::StringPiece(value.data(), value.size()), 0, value.size(),
+                  re2::RE2::ANCHOR_BOTH, groups.data(), static_cast<int>(groups.size()))) {
+      continue;
+    }
+    std::string res = ExpandTemplate(re, repl, groups);
+    model::LabelsBuilder lb(s.labels);
+    lb.Set(dst, res);
+    s.labels = lb.Build();
+    if (dst == model::kMetricName) s.drop_name = false;
+  }
+  CheckDuplicates(v);
+  return v;
+}
+
+Vector Evaluator::LabelJoin(const Call& c, int64_t t) {
+  Vector v = EvalVector(*c.args[0], t);
+  std::string dst = std::get<std::string>(Eval(*c.args[1], t));
+  std::string sep = std::get<std::string>(Eval(*c.args[2], t));
+  std::vector<std::string> srcs;
+  for (size_t i = 3; i < c.args.size(); ++i) {
+    std::string name = std::get<std::string>(Eval(*c.args[i], t));
+    if (!ValidLabelName(name, options_.semantics.utf8_names)) {
+      Throw("invalid source label name in label_join(): {}", name);
+    }
+    srcs.push_back(std::move(name));
+  }
+  if (!ValidLabelName(dst, options_.semantics.utf8_names)) {
+    Throw("invalid destination label name in label_join(): {}", dst);
+  }
+  for (auto& s : v) {
+    std::string joined;
+    for (size_t i = 0; i < srcs.size(); ++i) {
+      if (i > 0) joined += sep;
+      joined += s.labels.Get(srcs[i]);
+    }
+    model::LabelsBuilder lb(s.labels);
+    lb.Set(dst, joined);
+    s.labels = lb.Build();
+    if (dst == model::kMetricName) s.drop_name = false;
+  }
+  CheckDuplicates(v);
+  return v;
+}
+
+Vector Evaluator::HistogramQuantile(const Call& c, int64_t t) {
+  double q = EvalScalar(*c.args[0], t);
+  Vector v = EvalVector(*c.args[1], t);
+  static const std::vector<std::string> kLe{"le"};
+  static const std::vector<std::string> kLeAndName{"__name__", "le"};
+  struct HistGroup {
+    model::Labels labels;
+    std::vector<detail::Bucket> buckets;
+    std::string name;
+  };
+  std::unordered_map<uint64_t, size_t> index;
+  std::vector<HistGroup> groups;
+  for (const auto& s : v) {
+    std::string le(s.labels.Get("le"));
+    char* end = nullptr;
+    double bound = std::strtod(le.c_str(), &end);
+    if (le.empty() || end != le.c_str() + le.size()) {
+      Annotate(Annotation::Severity::kWarning,
+               fmt::format("bucket label \"le\" is missing or has a malformed value of \"{}\" "
+                           "for metric name \"{}\"",
+                           le, s.labels.MetricName()),
+               c.args[1]->pos);
+      continue;
+    }
+    // Grouped by every label but `le` (the name included): two histograms that
+    // differ only by name collide after the name is dropped, an error.
+    auto [it, inserted] = index.try_emplace(s.labels.Drop(kLe).Hash(), groups.size());
+    if (inserted) {
+      bool delayed = options_.semantics.delayed_name_removal;
+      groups.push_back(HistGroup{
+          s.labels.Drop(delayed ? kLe : kLeAndName), {}, std::string(s.labels.MetricName())});
+    }
+    groups[it->second].buckets.push_back(detail::Bucket{bound, s.v});
+  }
+  Vector out;
+  out.reserve(groups.size());
+  if (!groups.empty() || !(q >= 0 && q <= 1)) CheckQuantile(q, *c.args[0]);
+  for (auto& g : groups) {
+    bool forced = false;
+    double value = detail::BucketQuantile(q, g.buckets, forced);
+    if (forced) {
+      Annotate(Annotation::Severity::kInfo,
+               fmt::format("input to histogram_quantile needed to be fixed for monotonicity (see "
+                           "https://prometheus.io/docs/prometheus/latest/querying/functions/"
+                           "#histogram_quantile) for metric name \"{}\"",
+                           g.name),
+               c.args[1]->pos);
+    }
+    out.push_back(Sample{std::move(g.labels), value, t, true});
+  }
+  CheckIntermediate(out);
+  return out;
+}
+
+Vector Evaluator::VectorFunction(const Call& c, int64_t t) {
+  const Func id = c.func->id;
+  bool date = id == Func::kDayOfMonth || id == Func::kDayOfWeek || id == Func::kDayOfYear ||
+              id == Func::kDaysInMonth || id == Func::kHour || id == Func::kMinute ||
+              id == Func::kMonth || id == Func::kYear;
+  if (date && c.args.empty()) {
+    return Vector{Sample{model::Labels{}, DatePart(id, static_cast<double>(t) / 1000), t}};
+  }
+  Vector v = EvalVector(*c.args[0], t);
+  std::vector<double> params;
+  for (size_t i = 1; i < c.args.size(); ++i) params.push_back(EvalScalar(*c.args[i], t));
+  if (id == Func::kClamp && params[1] < params[0]) return {};
+  for (auto& s : v) {
+    double x = s.v;
+    switch (id) {
+      case Func::kClamp:
+        s.v = GoMax(params[0], GoMin(params[1], x));
+        break;
+      case Func::kClampMax:
+        s.v = GoMin(params[0], x);
+        break;
+      case Func::kClampMin:
+        s.v = GoMax(params[0], x);
+        break;
+      case Func::kRound: {
+        double to_nearest = params.empty() ? 1 : params[0];
+        double inverse = 1.0 / to_nearest;
+        s.v = std::floor(x * inverse + 0.5) / inverse;
+        break;
+      }
+      default:
+        s.v = date ? (std::isnan(x) || std::isinf(x) ? x : DatePart(id, x)) : MathFunc(id, x);
+    }
+    MarkNameDropped(s);
+    s.t = t;
+  }
+  CheckIntermediate(v);
+  return v;
+}
+
+Vector Evaluator::RangeFunction(const Call& c, int64_t t) {
+  const Func id = c.func->id;
+  size_t range_arg = id == Func::kQuantileOverTime ? 1 : 0;
+  std::vector<double> params;
+  for (size_t i = 0; i < c.args.size(); ++i) {
+    if (i != range_arg) params.push_back(EvalScalar(*c.args[i], t));
+  }
+  Matrix owned;
+  std::vector<RangeSeries> ranges = RangeOf(*c.args[range_arg], t, owned);
+  // Prometheus validates the factors per input series: no series, no error.
+  if (id == Func::kHoltWinters && !ranges.empty()) {
+    if (params[0] <= 0 || params[0] >= 1) {
+      Throw("invalid smoothing factor. Expected: 0 < sf < 1, got: {:f}", params[0]);
+    }
+    if (params[1] <= 0 || params[1] >= 1) {
+      Throw("invalid trend factor. Expected: 0 < tf < 1, got: {:f}", params[1]);
+    }
+  }
+  detail::Window w = WindowOf(*c.args[range_arg], t);
+  bool keep_name = id == Func::kLastOverTime || id == Func::kFirstOverTime;
+  bool clamp_first = options_.semantics.clamp_before_threshold;
+  Vector out;
+  out.reserve(ranges.size());
+  std::vector<double> values;
+  for (const RangeSeries& rs : ranges) {
+    std::span<const model::Sample> p = rs.points;
+    std::optional<double> r;
+    switch (id) {
+      case Func::kRate:
+        r = detail::ExtrapolatedRate(p, w, true, true, clamp_first);
+        break;
+      case Func::kIncrease:
+        r = detail::ExtrapolatedRate(p, w, true, false, clamp_first);
+        break;
+      case Func::kDelta:
+        r = detail::ExtrapolatedRate(p, w, false, false, clamp_first);
+        break;
+      case Func::kIrate:
+        r = detail::InstantValue(p, true);
+        break;
+      case Func::kIdelta:
+        r = detail::InstantValue(p, false);
+        break;
+      case Func::kDeriv:
+        if (p.size() >= 2) r = detail::LinearRegression(p, p[0].t).first;
+        break;
+      case Func::kPredictLinear:
+        if (p.size() >= 2) {
+          auto [slope, intercept] = detail::LinearRegression(p, t);
+          r = slope * params[0] + intercept;
+        }
+        break;
+      case Func::kHoltWinters:
+        r = detail::DoubleExponentialSmoothing(p, params[0], params[1]);
+        break;
+      case Func::kChanges: {
+        double n = 0;
+        for (size_t i = 1; i < p.size(); ++i) {
+          double cur = p[i].v, prev = p[i - 1].v;
+          if (cur != prev && !(std::isnan(cur) && std::isnan(prev))) n += 1;
+        }
+        r = n;
+        break;
+      }
+      case Func::kResets: {
+        double n = 0;
+        for (size_t i = 1; i < p.size(); ++i) {
+          if (p[i].v < p[i - 1].v) n += 1;
+        }
+        r = n;
+        break;
+      }
+      case Func::kAvgOverTime: {
+        detail::MeanAccumulator m;
+        for (const auto& x : p) m.Add(x.v);
+        r = m.Value();
+        break;
+      }
+      case Func::kSumOverTime: {
+        detail::KahanSum k;
+        for (const auto& x : p) k.Add(x.v);
+        r = k.Value();
+        break;
+      }
+      case Func::kCountOverTime:
+        r = static_cast<double>(p.size());
+        break;
+      case Func::kMaxOverTime: {
+        double m = p[0].v;
+        for (const auto& x : p) {
+          if (x.v > m || std::isnan(m)) m = x.v;
+        }
+        r = m;
+        break;
+      }
+      case Func::kMinOverTime: {
+        double m = p[0].v;
+        for (const auto& x : p) {
+          if (x.v < m || std::isnan(m)) m = x.v;
+        }
+        r = m;
+        break;
+      }
+      case Func::kLastOverTime:
+        r = p.back().v;
+        break;
+      case Func::kFirstOverTime:
+        r = p.front().v;
+        break;
+      case Func::kPresentOverTime:
+        r = 1;
+        break;
+      case Func::kStddevOverTime:
+      case Func::kStdvarOverTime: {
+        double count = 0;
+        detail::KahanSum mean, aux;
+        for (const auto& x : p) {
+          count += 1;
+          double delta = x.v - mean.Value();
+          mean.Add(delta / count);
+          aux.Add(delta * (x.v - mean.Value()));
+        }
+        double variance = aux.Value() / count;
+        r = id == Func::kStddevOverTime ? std::sqrt(variance) : variance;
+        break;
+      }
+      case Func::kQuantileOverTime: {
+        values.clear();
+        for (const auto& x : p) values.push_back(x.v);
+        CheckQuantile(params[0], *c.args[0]);
+        r = detail::Quantile(params[0], values);
+        break;
+      }
+      case Func::kMadOverTime: {
+        values.clear();
+        for (const auto& x : p) values.push_back(x.v);
+        if (std::any_of(values.begin(), values.end(), [](double x) { return std::isnan(x); })) {
+          r = kNaN;
+          break;
+        }
+        double median = detail::Quantile(0.5, values);
+        for (double& x : values) x = std::fabs(x - median);
+        r = detail::Quantile(0.5, values);
+        break;
+      }
+      default:
+        Throw("function {} is not implemented", c.func->name);
+    }
+    if (!r) continue;
+    Sample res{*rs.labels, *r, t, rs.drop_name};
+    if (!keep_name) MarkNameDropped(res);
+    out.push_back(std::move(res));
+  }
+  CheckIntermediate(out);
+  return out;
+}
+
+}  // namespace vigil::promql::detail

@@ -1,0 +1,55 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "daemon/util/clock.h"
+
+namespace vigil::scheduler {
+
+// The delay until a target's next tick: the point where wall-clock time modulo
+// `interval` equals the target's offset, a hash of `key` modulo interval. The
+// same key keeps the same phase across restarts; different keys spread out.
+std::chrono::milliseconds DelayToFirstTick(std::string_view key, std::chrono::milliseconds interval,
+                                           int64_t now_ms);
+
+// Ticker runs one target's work on its interval at its stable offset, never
+// more than one run at a time: a run that overruns its interval makes the
+// ticker skip the missed ticks (counted in missed()) rather than pile up.
+// Shared by probes and scrapes. Loop thread only; hold it in a shared_ptr and
+// call Stop() to end it (a run in progress finishes; no new one starts).
+class Ticker : public std::enable_shared_from_this<Ticker> {
+ public:
+  // `work(timestamp_ms)` gets the wall-clock time of the tick that started it.
+  using Work = std::function<boost::asio::awaitable<void>(int64_t timestamp_ms)>;
+
+  Ticker(boost::asio::io_context& io, const util::Clock& clock, std::string key,
+         std::chrono::milliseconds interval, Work work);
+
+  void Start();
+  void Stop();
+  bool stopped() const { return stopped_; }
+  uint64_t missed() const { return missed_; }
+
+ private:
+  boost::asio::awaitable<void> Run();
+
+  boost::asio::io_context& io_;
+  const util::Clock& clock_;
+  std::string key_;
+  std::chrono::milliseconds interval_;
+  Work work_;
+  boost::asio::steady_timer timer_;
+  bool stopped_ = false;
+  uint64_t missed_ = 0;
+};
+
+}  // namespace vigil::scheduler

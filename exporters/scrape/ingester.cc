@@ -1,0 +1,231 @@
+#include "exporters/scrape/ingester.h"
+
+#include <algorithm>
+#include <functional>
+#include <utility>
+
+#include "daemon/model/sample.h"
+
+namespace vigil::scrape {
+namespace {
+
+// Appends one sample; counts a rejection in the report. True when accepted.
+bool AppendCounted(model::Appender& appender, const model::Labels& labels, int64_t t, double v,
+                   IngestReport& report) {
+  auto ok = appender.Append(labels, t, v);
+  if (ok) return true;
+  if (report.append_errors++ == 0) report.first_append_error = std::move(ok.error().message);
+  return false;
+}
+
+}  // namespace
+
+// Routes parsed samples into the Ingester while one body is parsed.
+class Ingester::Sink : public SampleSink {
+ public:
+  Sink(Ingester& ingester, int64_t timestamp_ms, IngestReport& report)
+      : ingester_(ingester), timestamp_ms_(timestamp_ms), report_(report) {}
+  util::Result<void> OnSample(const ParsedSample& sample) override {
+    return ingester_.Add(sample, timestamp_ms_, report_);
+  }
+
+ private:
+  Ingester& ingester_;
+  int64_t timestamp_ms_;
+  IngestReport& report_;
+};
+
+Ingester::Ingester(IngesterOptions options) : options_(std::move(options)) {}
+
+util::Result<IngestReport> Ingester::Ingest(std::string_view body, Format format,
+                                            int64_t timestamp_ms, model::Appender& appender) {
+  ++scrape_number_;
+  IngestReport report;
+  pending_.clear();
+  created_.clear();
+  const size_t entries_before = entries_.size();
+  entries_used_ = 0;
+  series_seen_ = 0;
+  tracked_ = 0;
+  carried_ = 0;
+  Sink sink(*this, timestamp_ms, report);
+  if (auto parsed = parser_.Parse(body, format, sink); !parsed) {
+    RollBack(entries_before);
+    return tl::unexpected(std::move(parsed.error()));
+  }
+  for (const Pending& p : pending_) {
+    if (AppendCounted(appender, p.series->first, p.t, p.v, report)) ++report.samples_appended;
+  }
+  pending_.clear();
+
+  const bool vanished = carried_ < last_tracked_;
+  if (vanished || entries_used_ < entries_.size() || series_seen_ < series_.size()) {
+    Sweep(timestamp_ms, vanished, appender, report);
+  }
+  last_success_ = scrape_number_;
+  last_tracked_ = tracked_;
+  return report;
+}
+
+size_t Ingester::MarkAllStale(int64_t timestamp_ms, model::Appender& appender) {
+  size_t written = 0;
+  if (last_success_ != 0) {
+    for (const auto& [labels, state] : series_) {
+      if (state.tracked_in == last_success_ &&
+          appender.Append(labels, timestamp_ms, model::StaleNaN())) {
+        ++written;
+      }
+    }
+  }
+  last_success_ = 0;
+  last_tracked_ = 0;
+  return written;
+}
+
+void Ingester::RollBack(size_t entries_before) {
+  for (auto it = pending_.rbegin(); it != pending_.rend(); ++it) {
+    if (it->tracked) it->series->second.tracked_in = it->previous_tracked_in;
+  }
+  pending_.clear();
+  if (entries_.size() > entries_before) {
+    entries_.resize(entries_before);
+    RebuildSlots(slots_.size());
+  }
+  for (SeriesPtr series : created_) series_.erase(series_.find(series->first));
+  created_.clear();
+}
+
+void Ingester::Sweep(int64_t timestamp_ms, bool vanished, model::Appender& appender,
+                     IngestReport& report) {
+  const uint64_t scrape = scrape_number_;
+  if (vanished && last_success_ != 0) {
+    for (const auto& [labels, state] : series_) {
+      if (state.tracked_in == last_success_ &&
+          AppendCounted(appender, labels, timestamp_ms, model::StaleNaN(), report)) {
+        ++report.stale_markers;
+      }
+    }
+  }
+  // Every entry kept points at a series seen now, so no entry dangles below.
+  if (entries_used_ < entries_.size()) {
+    std::erase_if(entries_, [scrape](const CacheEntry& e) { return e.used_in != scrape; });
+    RebuildSlots(slots_.size());
+  }
+  std::erase_if(series_, [scrape](const auto& s) { return s.second.seen_in != scrape; });
+}
+
+Ingester::CacheEntry* Ingester::FindEntry(std::string_view key, uint64_t hash, size_t& slot) {
+  if (slots_.empty()) return nullptr;
+  const size_t mask = slots_.size() - 1;
+  const auto tag = static_cast<uint32_t>(hash >> 32);
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    const Slot& s = slots_[i];
+    if (s.index == 0) {
+      slot = i;
+      return nullptr;
+    }
+    if (s.tag == tag) {
+      CacheEntry& entry = entries_[s.index - 1];
+      if (entry.key == key) {
+        slot = i;
+        return &entry;
+      }
+    }
+  }
+}
+
+void Ingester::InsertEntry(std::string_view key, uint64_t hash, SeriesPtr series, size_t slot) {
+  entries_.push_back(CacheEntry{std::string(key), hash, series, scrape_number_});
+  if (entries_.size() * 2 > slots_.size()) {
+    RebuildSlots(std::max<size_t>(64, slots_.size() * 2));
+    return;
+  }
+  slots_[slot] = Slot{static_cast<uint32_t>(hash >> 32), static_cast<uint32_t>(entries_.size())};
+}
+
+void Ingester::RebuildSlots(size_t capacity) {
+  slots_.assign(capacity, Slot{});
+  if (capacity == 0) return;
+  const size_t mask = capacity - 1;
+  for (size_t e = 0; e < entries_.size(); ++e) {
+    size_t i = entries_[e].hash & mask;
+    while (slots_[i].index != 0) i = (i + 1) & mask;
+    slots_[i] = Slot{static_cast<uint32_t>(entries_[e].hash >> 32), static_cast<uint32_t>(e + 1)};
+  }
+}
+
+util::Result<void> Ingester::Add(const ParsedSample& sample, int64_t timestamp_ms,
+                                 IngestReport& report) {
+  ++report.samples_scraped;
+  if (options_.sample_limit != 0 && report.samples_scraped > options_.sample_limit) {
+    return util::Fail("sample limit exceeded");
+  }
+  const uint64_t scrape = scrape_number_;
+  const uint64_t hash = std::hash<std::string_view>{}(sample.series);
+  size_t slot = 0;
+  SeriesPtr series = nullptr;
+  if (CacheEntry* entry = FindEntry(sample.series, hash, slot); entry != nullptr) {
+    series = entry->series;
+    if (entry->used_in != scrape) {
+      entry->used_in = scrape;
+      ++entries_used_;
+    }
+  } else {
+    series = BuildSeries(sample);
+    InsertEntry(sample.series, hash, series, slot);
+    ++entries_used_;
+    ++report.series_added;
+  }
+  SeriesState& state = series->second;
+  if (state.seen_in == scrape) {
+    ++report.duplicates;
+    return {};
+  }
+  state.seen_in = scrape;
+  ++series_seen_;
+  const bool own_timestamp = options_.honor_timestamps && sample.timestamp_ms.has_value();
+  pending_.push_back(Pending{series, own_timestamp ? *sample.timestamp_ms : timestamp_ms,
+                             sample.value, state.tracked_in, !own_timestamp});
+  if (!own_timestamp) {
+    if (last_success_ != 0 && state.tracked_in == last_success_) ++carried_;
+    state.tracked_in = scrape;
+    ++tracked_;
+  }
+  return {};
+}
+
+Ingester::SeriesPtr Ingester::BuildSeries(const ParsedSample& sample) {
+  model::LabelsBuilder builder;
+  builder.Set(model::kMetricName, sample.metric_name);
+  for (const LabelPair& label : sample.labels) builder.Set(label.name, label.value);
+  if (options_.honor_labels) {
+    for (const model::Label& target : options_.target_labels) {
+      if (builder.Get(target.name).empty()) builder.Set(target.name, target.value);
+    }
+  } else {
+    // As Prometheus's resolveConflictingExposedLabels: an exposed label that a
+    // target label displaces is kept as exported_<name> (prefixed again while
+    // that name is taken), shortest names first.
+    std::vector<model::Label> conflicts;
+    for (const model::Label& target : options_.target_labels) {
+      const std::string_view exposed = builder.Get(target.name);
+      if (!exposed.empty()) conflicts.push_back(model::Label{target.name, std::string(exposed)});
+      builder.Set(target.name, target.value);
+    }
+    std::stable_sort(
+        conflicts.begin(), conflicts.end(),
+        [](const model::Label& a, const model::Label& b) { return a.name.size() < b.name.size(); });
+    for (const model::Label& conflict : conflicts) {
+      std::string name = conflict.name;
+      do {
+        name.insert(0, "exported_");
+      } while (!builder.Get(name).empty());
+      builder.Set(name, conflict.value);
+    }
+  }
+  auto [it, inserted] = series_.try_emplace(builder.Build());
+  if (inserted) created_.push_back(&*it);
+  return &*it;
+}
+
+}  // namespace vigil::scrape

@@ -1,0 +1,143 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "daemon/model/labels.h"
+#include "daemon/model/storage.h"
+#include "daemon/util/result.h"
+#include "exporters/scrape/parser.h"
+
+namespace vigil::scrape {
+
+// How one target's samples become series.
+struct IngesterOptions {
+  // The target's labels (job, instance, ...), added to every series. Default: none.
+  model::Labels target_labels;
+  // false (default): a target label wins over an exposed label of the same name,
+  // which is kept as "exported_<name>". true: the exposed label wins.
+  bool honor_labels = false;
+  // true (default): a sample's own timestamp is used; false: the scrape's.
+  bool honor_timestamps = true;
+  // Most samples one scrape may carry; 0 (default) means no limit.
+  size_t sample_limit = 0;
+};
+
+// What one successful Ingest did.
+struct IngestReport {
+  size_t samples_scraped = 0;           // sample lines in the body
+  size_t samples_appended = 0;          // accepted by the appender
+  size_t series_added = 0;              // label sets built this scrape (cache misses)
+  size_t duplicates = 0;                // repeated series in the body, skipped
+  size_t stale_markers = 0;             // stale markers written for vanished series
+  size_t append_errors = 0;             // samples the appender rejected (out of order, ...)
+  std::string first_append_error = {};  // the first of those errors, "" when none
+  friend bool operator==(const IngestReport&, const IngestReport&) = default;
+};
+
+// Ingester turns one target's scrape bodies into appends, as Prometheus's
+// scrape loop does. It caches, per raw series text (`name{labels}` as
+// exposed), the label set built from it with the target labels applied, so a
+// steady-state scrape builds no label set and allocates nothing per sample.
+// It remembers which series the last successful scrape wrote and appends a
+// stale marker (model::StaleNaN()) at the new scrape's time for each series
+// that vanished. Samples carrying their own timestamp take no part in
+// staleness, as in Prometheus.
+//
+// A scrape is all-or-nothing: a malformed body (the parser's "line N: ..."
+// error) or more than sample_limit samples ("sample limit exceeded") returns
+// an error and appends nothing. The caller then reports the failed scrape
+// with MarkAllStale, as it does when the fetch itself failed, so that every
+// series of the previous scrape ends at that time (Prometheus does the same).
+// A sample the appender rejects is counted in the report, not fatal. A series
+// repeated within one body is appended once (the first), the rest counted.
+//
+// One Ingester per target; loop thread only (not thread-safe).
+class Ingester {
+ public:
+  explicit Ingester(IngesterOptions options);
+
+  util::Result<IngestReport> Ingest(std::string_view body, Format format, int64_t timestamp_ms,
+                                    model::Appender& appender);
+
+  // Ends every series the last successful scrape wrote at scrape time with a
+  // stale marker at `timestamp_ms`; returns how many the appender accepted.
+  // A second call before the next successful Ingest writes nothing.
+  size_t MarkAllStale(int64_t timestamp_ms, model::Appender& appender);
+
+  // Label sets currently cached (series of the last scrapes).
+  size_t cached_series() const { return series_.size(); }
+  // Raw series texts currently cached.
+  size_t cached_texts() const { return entries_.size(); }
+
+ private:
+  struct LabelsHash {
+    size_t operator()(const model::Labels& labels) const { return labels.Hash(); }
+  };
+  // Scrape numbers start at 1; 0 means "never".
+  struct SeriesState {
+    uint64_t seen_in = 0;     // scrape that last saw this series
+    uint64_t tracked_in = 0;  // scrape that last wrote it at the scrape's own time
+  };
+  // Node-based: pointers to entries stay valid until the entry is erased.
+  using SeriesMap = std::unordered_map<model::Labels, SeriesState, LabelsHash>;
+  using SeriesPtr = SeriesMap::value_type*;
+
+  // The raw-text cache is an open-addressing table (linear probing, at most
+  // half full) over a dense entry array: a steady-state lookup touches one
+  // slot, one entry and its key instead of a chain of heap nodes.
+  struct CacheEntry {
+    std::string key;  // raw series text
+    uint64_t hash = 0;
+    SeriesPtr series = nullptr;
+    uint64_t used_in = 0;  // scrape that last used this entry
+  };
+  struct Slot {
+    uint32_t tag = 0;    // high half of the key's hash
+    uint32_t index = 0;  // entries_ index + 1; 0 marks an empty slot
+  };
+  struct Pending {
+    SeriesPtr series;
+    int64_t t;
+    double v;
+    uint64_t previous_tracked_in;  // restored if the scrape fails
+    bool tracked;                  // written at the scrape's time: subject to staleness
+  };
+  class Sink;
+
+  util::Result<void> Add(const ParsedSample& sample, int64_t timestamp_ms, IngestReport& report);
+  SeriesPtr BuildSeries(const ParsedSample& sample);
+  // The cache entry for `key`, or nullptr; `slot` receives where it is or would go.
+  CacheEntry* FindEntry(std::string_view key, uint64_t hash, size_t& slot);
+  void InsertEntry(std::string_view key, uint64_t hash, SeriesPtr series, size_t slot);
+  void RebuildSlots(size_t capacity);
+  // Undoes what a failed scrape changed: staleness bookkeeping, and the cache
+  // entries and series it created (so failing scrapes cannot grow the cache).
+  void RollBack(size_t entries_before);
+  // After a successful scrape: stale markers for vanished series, then drops
+  // cache entries and series this scrape did not use.
+  void Sweep(int64_t timestamp_ms, bool vanished, model::Appender& appender, IngestReport& report);
+
+  IngesterOptions options_;
+  Parser parser_;
+  uint64_t scrape_number_ = 0;
+  uint64_t last_success_ = 0;  // 0 before any success and after MarkAllStale
+  size_t last_tracked_ = 0;    // series tracked by last_success_
+  // Per scrape: distinct entries used, distinct series seen, series tracked,
+  // and how many of those last_success_ had tracked too.
+  size_t entries_used_ = 0;
+  size_t series_seen_ = 0;
+  size_t tracked_ = 0;
+  size_t carried_ = 0;
+  SeriesMap series_;
+  std::vector<CacheEntry> entries_;
+  std::vector<Slot> slots_;  // size a power of two, or empty
+  std::vector<Pending> pending_;
+  std::vector<SeriesPtr> created_;  // series created by the current scrape
+};
+
+}  // namespace vigil::scrape
