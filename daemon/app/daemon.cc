@@ -1,5 +1,8 @@
 #include "daemon/app/daemon.h"
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <filesystem>
 
 #include <boost/asio/post.hpp>
@@ -7,7 +10,9 @@
 #include <fmt/format.h>
 
 #include "daemon/app/build_info.h"
+#include "daemon/app/api_handlers.h"
 #include "daemon/app/builtin_exporters.h"
+#include "daemon/app/html.h"
 #include "daemon/app/probe_handler.h"
 #include "daemon/util/log.h"
 #include "daemon/web/metrics_handler.h"
@@ -19,23 +24,11 @@ namespace log = util::log;
 
 namespace {
 
-std::string HtmlEscape(std::string_view in) {
-  std::string out;
-  for (char c : in) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 constexpr size_t kWorkerThreads = 4;
 constexpr size_t kMaxQueuedBlockingCalls = 1024;
 constexpr std::chrono::seconds kCompactionInterval{60};
+// Samples are kept at least this long, longer when a rule reads further back.
+constexpr util::Duration kDefaultRetention = std::chrono::minutes(15);
 
 std::string FormatTime(int64_t ms, bool valid) {
   if (!valid) return "";
@@ -51,15 +44,6 @@ double NowSeconds() {
 
 Daemon::Daemon(Flags flags)
     : flags_(std::move(flags)),
-      signals_(io_, SIGHUP, SIGTERM, SIGINT),
-      watchdog_timer_(io_),
-      compaction_timer_(io_),
-      notifier_(SdNotifier::FromEnvironment()),
-      workers_(kWorkerThreads, kMaxQueuedBlockingCalls),
-      store_collector_(store_),
-      http_(io_),
-      scheduler_(io_, kinds_, store_, clock_),
-      scrapes_(io_, http_, store_, clock_),
       reload_success_(prometheus::BuildGauge()
                           .Name("vigil_config_last_reload_successful")
                           .Help("Whether the last configuration reload attempt was successful.")
@@ -69,8 +53,22 @@ Daemon::Daemon(Flags flags)
                             .Name("vigil_config_last_reload_success_timestamp_seconds")
                             .Help("Timestamp of the last successful configuration reload.")
                             .Register(registry_)
-                            .Add({})) {
-  RegisterBuiltinExporters(kinds_, workers_, io_);
+                            .Add({})),
+      signals_(io_, SIGHUP, SIGTERM, SIGINT),
+      watchdog_timer_(io_),
+      compaction_timer_(io_),
+      systemd_(SdNotifier::FromEnvironment()),
+      workers_(kWorkerThreads, kMaxQueuedBlockingCalls),
+      store_collector_(store_),
+      http_(io_),
+      scheduler_(io_, kinds_, store_, clock_),
+      scrapes_(io_, http_, store_, clock_),
+      engine_(promql::EngineOptions{.semantics = flags_.promql_semantics == "v2"
+                                                     ? promql::Semantics::V2()
+                                                     : promql::Semantics::V3()}),
+      notifier_(io_, http_, registry_, clock_,
+                notify::NotifierOptions{.user_agent = std::string("Vigil/") + kVersion}) {
+  RegisterBuiltinExporters(kinds_, workers_, http_);
   probers_ = kinds_.ConfigRegistry();
   prometheus::BuildGauge()
       .Name("vigil_build_info")
@@ -107,7 +105,7 @@ int Daemon::Run() {
   WaitForSignals();
   ScheduleWatchdog();
   ScheduleCompaction();
-  notifier_.Notify("READY=1\nSTATUS=serving");
+  systemd_.Notify("READY=1\nSTATUS=serving");
   io_.run();
   log::Info("vigil stopped");
   return 0;
@@ -115,11 +113,21 @@ int Daemon::Run() {
 
 std::string Daemon::Reload() {
   auto loaded = config::LoadFile(flags_.config_file, probers_);
+  std::vector<std::string> errors;
   if (!loaded) {
+    for (const auto& error : loaded.error()) errors.push_back(error.ToString());
+  }
+  ruler::RuleFileResult rule_files;
+  if (loaded) {
+    rule_files = ruler::LoadRuleFiles(loaded->rule_files, "",
+                                      ruler::RuleFileOptions{.semantics = engine_.options().semantics});
+    errors.insert(errors.end(), rule_files.errors.begin(), rule_files.errors.end());
+  }
+  if (!errors.empty()) {
     std::string text;
-    for (const auto& error : loaded.error()) {
-      log::Error("invalid configuration", {{"err", error.ToString()}});
-      text += error.ToString() + "\n";
+    for (const auto& error : errors) {
+      log::Error("invalid configuration", {{"err", error}});
+      text += error + "\n";
     }
     reload_success_.Set(0);
     last_reload_error_ = text;
@@ -129,6 +137,9 @@ std::string Daemon::Reload() {
   config_ = std::move(*loaded);
   scheduler_.Apply(*config_);
   scrapes_.Apply(*config_);
+  notifier_.ApplyConfig(*config_);
+  size_t groups = rule_files.groups.size();
+  ApplyRules(std::move(rule_files.groups));
   reload_success_.Set(1);
   reload_timestamp_.Set(NowSeconds());
   last_reload_error_.clear();
@@ -136,14 +147,56 @@ std::string Daemon::Reload() {
             {{"file", flags_.config_file},
              {"scrape_configs", config_->scrape_configs.size()},
              {"probes", config_->probes.size()},
-             {"rule_files", config_->rule_files.size()}});
+             {"rule_groups", groups}});
   return {};
+}
+
+std::string Daemon::ExternalUrl() const {
+  if (!flags_.external_url.empty()) return flags_.external_url;
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0) std::snprintf(host, sizeof(host), "localhost");
+  std::string port = flags_.listen_address.substr(flags_.listen_address.rfind(':') + 1);
+  return fmt::format("http://{}:{}", host, port);
+}
+
+ruler::ManagerOptions Daemon::RuleOptions(const config::Config& config) const {
+  ruler::ManagerOptions options;
+  options.evaluation_interval = config.global.evaluation_interval;
+  // Validated by ParseCommandLine.
+  options.resend_delay = util::ParseDuration(flags_.resend_delay).value();
+  options.outage_tolerance = util::ParseDuration(flags_.for_outage_tolerance).value();
+  options.grace_period = util::ParseDuration(flags_.for_grace_period).value();
+  options.external_labels = config.global.external_labels;
+  options.external_url = ExternalUrl();
+  options.state_dir = flags_.state_dir;
+  return options;
+}
+
+void Daemon::ApplyRules(std::vector<ruler::GroupSpec> groups) {
+  // Rules read back at most this far; one more evaluation interval of slack.
+  store_.SetRetention(std::max(kDefaultRetention, ruler::RulesMaxLookback(groups) +
+                                                      config_->global.evaluation_interval));
+  auto options = RuleOptions(*config_);
+  if (rules_ && (rules_options_.evaluation_interval != options.evaluation_interval ||
+                 rules_options_.external_labels != options.external_labels)) {
+    rules_->Stop();
+    rules_.reset();
+  }
+  if (!rules_) {
+    rules_options_ = options;
+    rules_ = std::make_unique<ruler::RuleManager>(io_, clock_, engine_, store_, store_, notifier_,
+                                                  registry_, options, &workers_);
+    rules_->Apply(std::move(groups));
+    rules_->Start();
+    return;
+  }
+  rules_->Apply(std::move(groups));
 }
 
 void Daemon::RegisterHandlers() {
   server_->Handle("/metrics", web::Sync([this](const web::Request&) {
-                    return web::ServeMetrics(
-                        {&registry_, &process_collector_, &store_collector_, &scheduler_});
+                    return web::ServeMetrics({&registry_, &process_collector_, &store_collector_,
+                                              &scheduler_, &rules_->alerts_collector()});
                   }));
   server_->Handle("/probe", [this](const web::Request& request) {
     return ServeProbe(request, *config_, kinds_);
@@ -160,15 +213,19 @@ void Daemon::RegisterHandlers() {
                   }));
   server_->Handle(
       "/-/reload", web::Sync([this](const web::Request&) {
-        notifier_.Notify("RELOADING=1");
+        systemd_.Notify("RELOADING=1");
         std::string errors = Reload();
-        notifier_.Notify("READY=1");
+        systemd_.Notify("READY=1");
         if (!errors.empty()) {
           return web::Response::Text(500, "failed to reload config:\n" + errors);
         }
         return web::Response::Text(200, "");
       }),
       "POST,PUT");
+  server_->Handle("/api/v1/alerts",
+                  web::Sync([this](const web::Request&) { return ServeAlerts(*rules_); }));
+  server_->Handle("/api/v1/rules",
+                  web::Sync([this](const web::Request&) { return ServeRules(*rules_); }));
   server_->Handle("/api/v1/status/config", web::Sync([this](const web::Request&) {
                     return web::Response{200, "text/plain; charset=utf-8",
                                          config::ToYaml(*config_), {}};
@@ -188,6 +245,15 @@ std::string Daemon::ProbeRows() const {
         t.last_duration_seconds, t.successes, t.failures, HtmlEscape(t.last_failure_reason));
   }
   return rows;
+}
+
+std::string Daemon::AlertSection() const {
+  return fmt::format(
+      "<h2>Active alerts</h2>\n<table>\n<tr><th>Alert</th><th>State</th><th>Labels</th>"
+      "<th>Active since</th><th>Value</th></tr>\n{}</table>\n"
+      "<h2>Alertmanagers</h2>\n<table>\n<tr><th>URL</th><th>Queue</th><th>Sent</th>"
+      "<th>Dropped</th><th>Last success</th><th>Last error</th></tr>\n{}</table>",
+      AlertRows(*rules_), AlertmanagerRows(notifier_.Status()));
 }
 
 std::string Daemon::ScrapeRows() const {
@@ -231,7 +297,9 @@ web::Response Daemon::StatusPage() const {
 <li><a href="/-/healthy">/-/healthy</a></li>
 <li><a href="/-/ready">/-/ready</a></li>
 <li><a href="/api/v1/status/config">/api/v1/status/config</a></li>
+<li><a href="/api/v1/alerts">/api/v1/alerts</a>, <a href="/api/v1/rules">/api/v1/rules</a></li>
 </ul>
+{}
 <h2>Probes</h2>
 <table>
 <tr><th>Target</th><th>Module</th><th>Address</th><th>State</th><th>Last probe</th><th>Duration</th><th>OK / failed</th><th>Last failure</th></tr>
@@ -244,7 +312,7 @@ web::Response Daemon::StatusPage() const {
 )",
       kVersion, kRevision, HtmlEscape(kCompiler), HtmlEscape(flags_.config_file), reload_state,
       config_->scrape_configs.size(), config_->probes.size(), config_->rule_files.size(),
-      ProbeRows(), ScrapeRows());
+      AlertSection(), ProbeRows(), ScrapeRows());
   return web::Response{200, "text/html; charset=utf-8", std::move(body), {}};
 }
 
@@ -253,9 +321,9 @@ void Daemon::WaitForSignals() {
     if (ec) return;
     if (signal == SIGHUP) {
       log::Info("received SIGHUP, reloading configuration");
-      notifier_.Notify("RELOADING=1");
+      systemd_.Notify("RELOADING=1");
       Reload();
-      notifier_.Notify("READY=1");
+      systemd_.Notify("READY=1");
       WaitForSignals();
       return;
     }
@@ -265,9 +333,9 @@ void Daemon::WaitForSignals() {
 }
 
 void Daemon::ScheduleWatchdog() {
-  auto interval = notifier_.watchdog_interval();
+  auto interval = systemd_.watchdog_interval();
   if (!interval) return;
-  notifier_.Notify("WATCHDOG=1");
+  systemd_.Notify("WATCHDOG=1");
   watchdog_timer_.expires_after(*interval);
   watchdog_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec && !stopping_) ScheduleWatchdog();
@@ -289,8 +357,10 @@ void Daemon::Shutdown() {
   stopping_ = true;
   scheduler_.Stop();
   scrapes_.Stop();
+  if (rules_) rules_->Stop();
+  notifier_.Stop();
   compaction_timer_.cancel();
-  notifier_.Notify("STOPPING=1");
+  systemd_.Notify("STOPPING=1");
   server_->Stop();
   signals_.cancel();
   watchdog_timer_.cancel();

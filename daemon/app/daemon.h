@@ -16,6 +16,9 @@
 #include "daemon/app/store_collector.h"
 #include "daemon/config/config.h"
 #include "daemon/net/http_client.h"
+#include "daemon/notify/notifier.h"
+#include "daemon/promql/engine.h"
+#include "daemon/ruler/manager.h"
 #include "daemon/scheduler/probe_scheduler.h"
 #include "daemon/scheduler/scrape_manager.h"
 #include "daemon/store/store.h"
@@ -28,7 +31,7 @@ namespace vigil::app {
 
 // Daemon is the running vigil process: it owns the io_context, the loaded
 // configuration, the series store, the probe scheduler and scrape manager, the
-// HTTP server and the
+// rule manager and the Alertmanager notifier, the HTTP server and the
 // self-metrics, and handles signals
 // (SIGHUP reloads, SIGTERM/SIGINT stop) and systemd notifications.
 // Reload is all-or-nothing: a config with errors is logged and the running one
@@ -43,9 +46,14 @@ class Daemon {
   int Run();
 
  private:
-  // Loads and applies the config file; on failure keeps the running config.
-  // Returns the errors as text ("" on success).
+  // Loads the config file and every rule file; only when all are valid applies
+  // them, else keeps the running ones. Returns the errors as text ("" on success).
   std::string Reload();
+  // Hands the rule groups to the rule manager (rebuilt when the global
+  // evaluation interval or external labels change) and sizes the store's retention.
+  void ApplyRules(std::vector<ruler::GroupSpec> groups);
+  ruler::ManagerOptions RuleOptions(const config::Config& config) const;
+  std::string ExternalUrl() const;
   void RegisterHandlers();
   void WaitForSignals();
   void ScheduleWatchdog();
@@ -54,13 +62,18 @@ class Daemon {
   web::Response StatusPage() const;
   std::string ProbeRows() const;
   std::string ScrapeRows() const;
+  std::string AlertSection() const;
 
   Flags flags_;
   boost::asio::io_context io_;
+  prometheus::Registry registry_;
+  ProcessCollector process_collector_;
+  prometheus::Gauge& reload_success_;
+  prometheus::Gauge& reload_timestamp_;
   boost::asio::signal_set signals_;
   boost::asio::steady_timer watchdog_timer_;
   boost::asio::steady_timer compaction_timer_;
-  SdNotifier notifier_;
+  SdNotifier systemd_;
   util::RealClock clock_;
   util::WorkerPool workers_;
   exporters::ProbeKindRegistry kinds_;
@@ -70,11 +83,10 @@ class Daemon {
   net::HttpClient http_;
   scheduler::ProbeScheduler scheduler_;
   scheduler::ScrapeManager scrapes_;
-
-  prometheus::Registry registry_;
-  ProcessCollector process_collector_;
-  prometheus::Gauge& reload_success_;
-  prometheus::Gauge& reload_timestamp_;
+  promql::Engine engine_;
+  notify::Notifier notifier_;
+  std::unique_ptr<ruler::RuleManager> rules_;  // created with the first config
+  ruler::ManagerOptions rules_options_;         // what rules_ was built with
   std::unique_ptr<web::HttpServer> server_;
 
   std::optional<config::Config> config_;

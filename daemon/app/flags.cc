@@ -1,6 +1,9 @@
 #include "daemon/app/flags.h"
 
 #include <array>
+#include <tuple>
+
+#include "daemon/util/duration.h"
 
 namespace vigil::app {
 namespace {
@@ -11,7 +14,7 @@ struct FlagSpec {
   std::string_view help;
 };
 
-const std::array<FlagSpec, 6> kFlagSpecs{{
+const std::array<FlagSpec, 10> kFlagSpecs{{
     {"config.file", &Flags::config_file, "Vigil configuration file path."},
     {"web.listen-address", &Flags::listen_address,
      "Address to listen on for the web interface and /metrics."},
@@ -21,6 +24,14 @@ const std::array<FlagSpec, 6> kFlagSpecs{{
     {"storage.state-dir", &Flags::state_dir, "Directory where alert state is persisted."},
     {"promql.semantics", &Flags::promql_semantics,
      "PromQL semantics: v3 (Prometheus 3.x, default) or v2 (Prometheus 2.x)."},
+    {"web.external-url", &Flags::external_url,
+     "The URL under which vigil is reached, used in alert generator URLs."},
+    {"rules.alert.resend-delay", &Flags::resend_delay,
+     "Minimum amount of time to wait before resending an alert to Alertmanager."},
+    {"rules.alert.for-outage-tolerance", &Flags::for_outage_tolerance,
+     "Max time to tolerate vigil outage for restoring \"for\" state of alert."},
+    {"rules.alert.for-grace-period", &Flags::for_grace_period,
+     "Minimum duration between alert and restored \"for\" state."},
 }};
 
 }  // namespace
@@ -65,21 +76,26 @@ util::Result<CommandLine> ParseCommandLine(const std::vector<std::string>& argv)
     return util::Fail("--promql.semantics must be v3 or v2, not \"{}\"",
                       out.flags.promql_semantics);
   }
+  for (auto field : {&Flags::resend_delay, &Flags::for_outage_tolerance, &Flags::for_grace_period}) {
+    if (auto d = util::ParseDuration(out.flags.*field); !d) return tl::unexpected(d.error());
+  }
   if (out.command != Command::kRun || positional.empty()) {
     out.args = std::move(positional);
     return out;
   }
-  if (positional.size() >= 2 && positional[0] == "check" && positional[1] == "config") {
-    out.command = Command::kCheckConfig;
-    out.args.assign(positional.begin() + 2, positional.end());
-    if (out.args.empty()) return util::Fail("check config needs at least one FILE");
-    return out;
-  }
-  if (positional.size() >= 2 && positional[0] == "test" && positional[1] == "promql") {
-    out.command = Command::kTestPromql;
-    out.args.assign(positional.begin() + 2, positional.end());
-    if (out.args.empty()) return util::Fail("test promql needs at least one FILE");
-    return out;
+  static const std::array<std::tuple<std::string_view, std::string_view, Command>, 4> kCommands{{
+      {"check", "config", Command::kCheckConfig},
+      {"check", "rules", Command::kCheckRules},
+      {"test", "promql", Command::kTestPromql},
+      {"test", "rules", Command::kTestRules},
+  }};
+  for (const auto& [verb, noun, command] : kCommands) {
+    if (positional.size() >= 2 && positional[0] == verb && positional[1] == noun) {
+      out.command = command;
+      out.args.assign(positional.begin() + 2, positional.end());
+      if (out.args.empty()) return util::Fail("{} {} needs at least one FILE", verb, noun);
+      return out;
+    }
   }
   std::string joined;
   for (const auto& p : positional) joined += (joined.empty() ? "" : " ") + p;
@@ -90,6 +106,8 @@ std::string Usage() {
   std::string out =
       "usage: vigil [flags]\n"
       "       vigil check config FILE...\n"
+      "       vigil check rules FILE...                 (like promtool check rules)\n"
+      "       vigil test rules [--promql.semantics=v2] FILE...    (like promtool test rules)\n"
       "       vigil test promql [--promql.semantics=v2] FILE...   (Prometheus .test files)\n"
       "       vigil --version\n\n"
       "Vigil probes services, evaluates Prometheus alerting rules and notifies Alertmanager.\n\n"

@@ -37,6 +37,8 @@ TEST(ParseCommandLine, Errors) {
             "flag --config.file needs a value");
   EXPECT_EQ(ParseCommandLine({"vigil", "frobnicate"}).error().message,
             "unknown command \"frobnicate\" (see --help)");
+  EXPECT_EQ(ParseCommandLine({"vigil", "--rules.alert.resend-delay=5x"}).error().message,
+            "not a valid duration string: \"5x\"");
   EXPECT_EQ(ParseCommandLine({"vigil", "--promql.semantics=v4"}).error().message,
             "--promql.semantics must be v3 or v2, not \"v4\"");
 }

@@ -8,6 +8,7 @@
 #include "daemon/app/daemon.h"
 #include "daemon/app/flags.h"
 #include "daemon/promql/promqltest/runner.h"
+#include "daemon/ruler/ruletest/rule_tests.h"
 #include "daemon/util/log.h"
 
 int main(int argc, char** argv) {
@@ -18,6 +19,9 @@ int main(int argc, char** argv) {
     std::cerr << "vigil: " << command_line.error().message << "\n";
     return 2;
   }
+  const auto semantics = command_line->flags.promql_semantics == "v2"
+                             ? vigil::promql::Semantics::V2()
+                             : vigil::promql::Semantics::V3();
   switch (command_line->command) {
     case Command::kHelp:
       std::cout << Usage();
@@ -29,13 +33,19 @@ int main(int argc, char** argv) {
     case Command::kCheckConfig: {
       boost::asio::io_context io;
       vigil::util::WorkerPool workers(1, 1);
+      vigil::net::HttpClient http(io);
       vigil::exporters::ProbeKindRegistry kinds;
-      RegisterBuiltinExporters(kinds, workers, io);
+      RegisterBuiltinExporters(kinds, workers, http);
       return CheckConfigFiles(command_line->args, kinds.ConfigRegistry(), std::cout, std::cerr);
     }
+    case Command::kCheckRules:
+      return vigil::ruletest::CheckRules(command_line->args, semantics, std::cout, std::cerr);
+    case Command::kTestRules: {
+      vigil::ruletest::TestRulesOptions options;
+      options.semantics = semantics;
+      return vigil::ruletest::TestRules(command_line->args, options, std::cout, std::cerr);
+    }
     case Command::kTestPromql: {
-      auto semantics = command_line->flags.promql_semantics == "v2" ? vigil::promql::Semantics::V2()
-                                                                    : vigil::promql::Semantics::V3();
       std::vector<vigil::promqltest::FileReport> reports;
       bool failed = false;
       for (const auto& file : command_line->args) {

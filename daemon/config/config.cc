@@ -151,6 +151,7 @@ void ParseModules(const YAML::Node& node, const ProberRegistry& probers, YamlErr
         if (!map.is_map()) return;
         ModuleConfig module;
         module.name = name;
+        module.definition = YAML::Dump(value);
         map.Require("prober");
         map.Read("timeout", module.timeout);
         const ProberOptionsParser* parser = nullptr;

@@ -150,6 +150,9 @@ struct ModuleConfig {
   std::string prober;                            // a registered kind
   util::Duration timeout{5000};                  // 5s
   std::shared_ptr<const ProberOptions> options;  // from the kind's parser; never null after load
+  // The module's YAML as written (secrets included: never display it). Equal
+  // definitions across reloads let running probes keep their state.
+  std::string definition;
 };
 
 // One entry of `probes`: what to probe, with which module, how often.

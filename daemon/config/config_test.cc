@@ -325,6 +325,9 @@ probes:
   const ModuleConfig& pg = c.modules.at("pg");
   EXPECT_EQ(pg.timeout, milliseconds(5000));
   ASSERT_NE(pg.options, nullptr);
+  // The definition identifies a module across reloads (it changes with any option).
+  EXPECT_NE(http.definition.find("prober: http"), std::string::npos);
+  EXPECT_NE(http.definition, pg.definition);
 
   ASSERT_EQ(c.probes.size(), 2u);
   EXPECT_EQ(c.probes[0].name, "api-health");

@@ -40,13 +40,13 @@ struct BasicCredentials {
 
 // One request. Only `url` is required.
 struct HttpRequest {
-  std::string url;              // http:// or https://
-  std::string method = "GET";   // any token; "HEAD" asks for no body
+  std::string url;             // http:// or https://
+  std::string method = "GET";  // any token; "HEAD" asks for no body
   // Extra request headers in order, names as given. A header given with an
   // empty value is removed from curl's defaults (e.g. {"Expect", ""}).
   std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;                         // sent when not empty
-  std::string user_agent = "Vigil";         // overridden by a User-Agent header
+  std::string body;                          // sent when not empty
+  std::string user_agent = "Vigil";          // overridden by a User-Agent header
   std::chrono::milliseconds timeout{10000};  // the whole exchange, redirects included; > 0
   bool follow_redirects = true;
   int max_redirects = 10;  // only when following
@@ -109,20 +109,20 @@ struct HttpResponse {
   int curl_code = 0;          // CURLcode, 0 on success
   std::string error_message;  // libcurl's description; "" on success
 
-  long status = 0;           // status code of the final response; 0 when none
-  std::string http_version;  // "HTTP/1.0", "HTTP/1.1", "HTTP/2.0", "HTTP/3.0"; "" when none
+  long status = 0;                  // status code of the final response; 0 when none
+  std::string http_version;         // "HTTP/1.0", "HTTP/1.1", "HTTP/2.0", "HTTP/3.0"; "" when none
   std::vector<HttpHeader> headers;  // of the final response, in order
   std::string body;                 // decoded when request.decompress
   int64_t content_length = -1;      // the Content-Length header; -1 when absent
 
   HttpPhases phases;
-  double total_seconds = 0;  // the whole exchange
-  int redirects = 0;         // redirects followed
+  double total_seconds = 0;   // the whole exchange
+  int redirects = 0;          // redirects followed
   std::string effective_url;  // URL of the final hop
   std::string primary_ip;     // address of the final hop's connection; "" when none
 
-  bool tls = false;          // the final hop used TLS
-  std::string tls_version;   // "TLS 1.2", "TLS 1.3", ...; "" without TLS
+  bool tls = false;         // the final hop used TLS
+  std::string tls_version;  // "TLS 1.2", "TLS 1.3", ...; "" without TLS
   // Unix time (seconds) of the earliest NotAfter among the certificates the
   // server presented; only with request.collect_certificates.
   std::optional<int64_t> earliest_cert_expiry;

@@ -1,26 +1,25 @@
 #include "daemon/net/http_client.h"
 
+#include <curl/curl.h>
+#include <fmt/format.h>
+#include <openssl/ssl.h>
 #include <strings.h>
 
 #include <algorithm>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <new>
 #include <string>
 #include <unordered_map>
-
-#include <boost/asio/associated_cancellation_slot.hpp>
-#include <boost/asio/associated_executor.hpp>
-#include <boost/asio/dispatch.hpp>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <curl/curl.h>
-#include <fmt/format.h>
-#include <openssl/ssl.h>
 
 #include "daemon/net/detail/curl_info.h"
 
@@ -131,7 +130,7 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
         : descriptor(io, fd), generation(gen) {}
     boost::asio::posix::stream_descriptor descriptor;
     uint64_t generation;
-    int what = 0;  // CURL_POLL_IN / OUT / INOUT
+    int what = 0;                           // CURL_POLL_IN / OUT / INOUT
     bool reading = false, writing = false;  // a wait is pending
   };
 
@@ -271,8 +270,7 @@ CURLcode HttpClient::Impl::Configure(Transfer& t, const HttpRequest& r) {
       std::string host = UrlPart(parsed.get(), CURLUPART_HOST);
       std::string explicit_port = UrlPart(parsed.get(), CURLUPART_PORT);
       std::string port = UrlPart(parsed.get(), CURLUPART_PORT, CURLU_DEFAULT_PORT);
-      if (curl_url_set(parsed.get(), CURLUPART_HOST, r.tls.server_name.c_str(), 0) !=
-          CURLUE_OK) {
+      if (curl_url_set(parsed.get(), CURLUPART_HOST, r.tls.server_name.c_str(), 0) != CURLUE_OK) {
         return CURLE_URL_MALFORMAT;
       }
       url = UrlPart(parsed.get(), CURLUPART_URL);
@@ -280,8 +278,9 @@ CURLcode HttpClient::Impl::Configure(Transfer& t, const HttpRequest& r) {
         return CURLE_OUT_OF_MEMORY;
       }
       if (!HasHeader(r, "Host") &&
-          !Append(t.headers, explicit_port.empty() ? "Host: " + host
-                                                   : fmt::format("Host: {}:{}", host, explicit_port))) {
+          !Append(t.headers, explicit_port.empty()
+                                 ? "Host: " + host
+                                 : fmt::format("Host: {}:{}", host, explicit_port))) {
         return CURLE_OUT_OF_MEMORY;
       }
       set(CURLOPT_CONNECT_TO, t.connect_to.get());
@@ -400,13 +399,13 @@ int HttpClient::Impl::OnSocket(curl_socket_t fd, int what) {
 
 void HttpClient::Impl::Arm(curl_socket_t fd, Socket& socket) {
   auto wait = [&](bool read) {
-    socket.descriptor.async_wait(
-        read ? boost::asio::posix::stream_descriptor::wait_read
-             : boost::asio::posix::stream_descriptor::wait_write,
-        [weak = weak_from_this(), fd, generation = socket.generation,
-         read](const boost::system::error_code& ec) {
-          if (auto self = weak.lock()) self->OnReady(fd, generation, read, ec);
-        });
+    socket.descriptor.async_wait(read ? boost::asio::posix::stream_descriptor::wait_read
+                                      : boost::asio::posix::stream_descriptor::wait_write,
+                                 [weak = weak_from_this(), fd, generation = socket.generation,
+                                  read](const boost::system::error_code& ec) {
+                                   if (auto self = weak.lock())
+                                     self->OnReady(fd, generation, read, ec);
+                                 });
   };
   if ((socket.what & CURL_POLL_IN) != 0 && !socket.reading) {
     socket.reading = true;
@@ -559,10 +558,10 @@ void HttpClient::Impl::Complete(std::unique_ptr<Transfer> transfer, bool clear_s
   boost::asio::post(io_, [handler = std::move(handler), response = std::move(response),
                           fallback = io_.get_executor()]() mutable {
     auto executor = boost::asio::get_associated_executor(handler, fallback);
-    boost::asio::dispatch(executor, [handler = std::move(handler),
-                                     response = std::move(response)]() mutable {
-      std::move(handler)(std::move(response));
-    });
+    boost::asio::dispatch(executor,
+                          [handler = std::move(handler), response = std::move(response)]() mutable {
+                            std::move(handler)(std::move(response));
+                          });
   });
 }
 

@@ -1,13 +1,12 @@
 #pragma once
 
-#include <cstddef>
-#include <memory>
-#include <utility>
-
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
+#include <cstddef>
+#include <memory>
+#include <utility>
 
 #include "daemon/net/http.h"
 
@@ -27,7 +26,8 @@ namespace vigil::net {
 // whose operation is cancelled (per-operation cancellation, e.g. from
 // `awaitable_operators`) completes with TransferError::kCancelled. Destroying
 // the client drops the completion handlers of requests still in flight
-// without calling them (as io_context destruction does).
+// without calling them (as io_context destruction does). The constructor
+// throws std::bad_alloc only when libcurl cannot allocate its handles.
 class HttpClient {
  public:
   using Handler = boost::asio::any_completion_handler<void(HttpResponse)>;

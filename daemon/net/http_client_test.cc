@@ -1,10 +1,8 @@
 #include "daemon/net/http_client.h"
 
-#include <chrono>
-#include <optional>
-#include <string>
-#include <variant>
-#include <vector>
+#include <curl/curl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -13,9 +11,12 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <curl/curl.h>
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
 
 #include "daemon/net/testing/scripted_server.h"
 
@@ -23,11 +24,11 @@ namespace vigil::net {
 namespace {
 
 namespace asio = boost::asio;
+using net::testing::ScriptedServer;
+using net::testing::ServerMode;
 using std::chrono::milliseconds;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using net::testing::ServerMode;
-using net::testing::ScriptedServer;
 
 class HttpClientTest : public ::testing::Test {
  protected:
@@ -35,8 +36,7 @@ class HttpClientTest : public ::testing::Test {
   HttpResponse Run(HttpRequest request) {
     std::optional<HttpResponse> out;
     asio::co_spawn(
-        io_,
-        [&]() -> asio::awaitable<void> { out = co_await client_.Perform(std::move(request)); },
+        io_, [&]() -> asio::awaitable<void> { out = co_await client_.Perform(std::move(request)); },
         asio::detached);
     io_.restart();
     while (!out && io_.run_one_for(std::chrono::seconds(10)) > 0) {
@@ -57,8 +57,8 @@ class HttpClientTest : public ::testing::Test {
 };
 
 TEST_F(HttpClientTest, ReturnsStatusHeadersAndBody) {
-  ScriptedServer server(io_, {.response = ScriptedServer::Response(
-                                  200, "hello", "X-Multi: a\r\nx-multi:  b \r\n")});
+  ScriptedServer server(
+      io_, {.response = ScriptedServer::Response(200, "hello", "X-Multi: a\r\nx-multi:  b \r\n")});
   HttpResponse r = Run(Get(server.Url("/path")));
   EXPECT_EQ(r.error, TransferError::kNone) << r.error_message;
   EXPECT_EQ(r.curl_code, 0);
@@ -130,7 +130,8 @@ TEST_F(HttpClientTest, ConnectionResetIsOther) {
   ScriptedServer server(io_, {.mode = ServerMode::kReset, .response = ""});
   HttpResponse r = Run(Get(server.Url()));
   EXPECT_EQ(r.error, TransferError::kOther);
-  EXPECT_THAT(r.curl_code, ::testing::AnyOf(CURLE_RECV_ERROR, CURLE_GOT_NOTHING)) << r.error_message;
+  EXPECT_THAT(r.curl_code, ::testing::AnyOf(CURLE_RECV_ERROR, CURLE_GOT_NOTHING))
+      << r.error_message;
   EXPECT_EQ(r.status, 0);
 }
 
@@ -235,8 +236,8 @@ TEST_F(HttpClientTest, CancellationRemovesTheTransfer) {
           in_flight_during = client_.in_flight();
         };
         asio::co_spawn(io_, check(), asio::detached);
-        auto result = co_await (client_.Perform(Get(server.Url())) ||
-                                timer.async_wait(asio::use_awaitable));
+        auto result =
+            co_await (client_.Perform(Get(server.Url())) || timer.async_wait(asio::use_awaitable));
         winner = result.index();
       },
       asio::detached);
@@ -265,9 +266,42 @@ TEST_F(HttpClientTest, DestroyingClientDropsPendingHandlers) {
   EXPECT_EQ(completed, 0);
 }
 
+TEST(HttpClientLifetimeTest, ClientDestroyedOnStoppedLoopReleasesTheWaitingCoroutine) {
+  auto io = std::make_unique<asio::io_context>();
+  auto server = std::make_unique<ScriptedServer>(
+      *io, net::testing::ServerScript{.mode = ServerMode::kHang, .response = ""});
+  auto client = std::make_unique<HttpClient>(*io);
+  bool resumed = false, frame_destroyed = false;
+  struct SetOnDestruction {
+    bool& flag;
+    ~SetOnDestruction() { flag = true; }
+  };
+  asio::co_spawn(
+      *io,
+      [&]() -> asio::awaitable<void> {
+        SetOnDestruction guard{frame_destroyed};
+        HttpRequest request;
+        request.url = server->Url();
+        co_await client->Perform(request);
+        resumed = true;
+      },
+      asio::detached);
+  io->run_for(milliseconds(100));
+  EXPECT_EQ(client->in_flight(), 1u);
+  io->stop();
+  // Dropping the pending handler hands the coroutine frame back to its
+  // executor (Asio posts the destruction); the loop's destruction frees it.
+  client.reset();
+  EXPECT_FALSE(resumed);
+  server.reset();
+  io.reset();
+  EXPECT_TRUE(frame_destroyed);
+  EXPECT_FALSE(resumed);
+}
+
 TEST_F(HttpClientTest, RunsManyRequestsConcurrently) {
-  ScriptedServer server(io_, {.response = ScriptedServer::Response(200, "ok"),
-                              .delay = milliseconds(100)});
+  ScriptedServer server(
+      io_, {.response = ScriptedServer::Response(200, "ok"), .delay = milliseconds(100)});
   constexpr int kRequests = 300;
   int ok = 0, done = 0;
   for (int i = 0; i < kRequests; ++i) {

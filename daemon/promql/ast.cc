@@ -51,7 +51,7 @@ const std::vector<FunctionInfo>& FunctionTable() {
        kVector,
        true},
       {"exp", Func::kExp, {kVector}},
-      {"first_over_time", Func::kFirstOverTime, {kMatrix}, 0, kVector, true},
+      {"first_over_time", Func::kFirstOverTime, {kMatrix}},
       {"floor", Func::kFloor, {kVector}},
       {"histogram_quantile", Func::kHistogramQuantile, {kScalar, kVector}},
       {"holt_winters", Func::kHoltWinters, {kMatrix, kScalar, kScalar}},
@@ -102,49 +102,70 @@ const std::vector<FunctionInfo>& FunctionTable() {
   return kFunctions;
 }
 
-// Go's strconv.Quote for the strings PromQL prints.
+// Length of the valid UTF-8 sequence starting at s[i] (2..4), or 0.
+size_t Utf8SequenceLength(std::string_view s, size_t i) {
+  unsigned char c = static_cast<unsigned char>(s[i]);
+  size_t len = (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+  if (len == 0 || i + len > s.size()) return 0;
+  for (size_t k = 1; k < len; ++k) {
+    if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return 0;
+  }
+  return len;
+}
+
+}  // namespace
+
 std::string Quote(std::string_view s) {
   std::string out = "\"";
-  for (unsigned char c : s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
     switch (c) {
       case '"':
         out += "\\\"";
-        break;
+        continue;
       case '\\':
         out += "\\\\";
-        break;
+        continue;
       case '\n':
         out += "\\n";
-        break;
+        continue;
       case '\r':
         out += "\\r";
-        break;
+        continue;
       case '\t':
         out += "\\t";
-        break;
+        continue;
       case '\a':
         out += "\\a";
-        break;
+        continue;
       case '\b':
         out += "\\b";
-        break;
+        continue;
       case '\f':
         out += "\\f";
-        break;
+        continue;
       case '\v':
         out += "\\v";
-        break;
+        continue;
       default:
-        if (c < 0x20 || c == 0x7f) {
-          out += fmt::format("\\x{:02x}", c);
-        } else {
-          out += static_cast<char>(c);
-        }
+        break;
+    }
+    if (c < 0x20 || c == 0x7f) {
+      out += fmt::format("\\x{:02x}", c);
+    } else if (c < 0x80) {
+      out += static_cast<char>(c);
+    } else if (size_t len = Utf8SequenceLength(s, i); len > 0) {
+      out.append(s.substr(i, len));
+      i += len - 1;
+    } else {
+      out += fmt::format("\\x{:02x}", c);  // invalid UTF-8, as Go escapes it
     }
   }
   out += '"';
   return out;
 }
+
+namespace {
 
 bool IsLegacyName(std::string_view name, bool colons) {
   if (name.empty()) return false;
@@ -266,7 +287,7 @@ const FunctionInfo* LookupFunction(std::string_view name, bool holt_winters_name
   if (name == "double_exponential_smoothing" && holt_winters_name) return nullptr;
   for (const auto& f : FunctionTable()) {
     if (f.name != name) continue;
-    if (f.experimental && !experimental && f.id != Func::kHoltWinters) return nullptr;
+    if (f.experimental && !experimental) return nullptr;
     return &f;
   }
   return nullptr;

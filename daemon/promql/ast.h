@@ -273,4 +273,8 @@ struct Call final : Expr {
 // "-Inf", "NaN". PromQL prints number literals this way.
 std::string FormatNumber(double v);
 
+// Go's strconv.Quote: double quotes, escapes for quotes, backslashes, control
+// characters and invalid UTF-8 bytes (\xNN); valid UTF-8 is kept.
+std::string Quote(std::string_view s);
+
 }  // namespace vigil::promql

@@ -57,6 +57,10 @@ int64_t MaxLookbackMs(const Expr& e, int64_t lookback) {
   return 0;
 }
 
+void AppendAnnotations(Evaluator& ev, std::vector<Annotation>& out) {
+  for (auto& a : ev.TakeAnnotations()) out.push_back(std::move(a));
+}
+
 }  // namespace
 
 std::string FormatAnnotation(const Annotation& annotation, std::string_view query) {
@@ -81,19 +85,24 @@ util::Result<Value> Engine::InstantQuery(const model::Querier& querier, const Ex
     Evaluator ev(querier, options_, t_ms, t_ms);
     ev.Prepare(expr);
     StepValue v = ev.Eval(expr, t_ms);
-    if (annotations != nullptr) *annotations = ev.TakeAnnotations();
-    if (auto* d = std::get_if<double>(&v)) return Value(Scalar{t_ms, *d});
-    if (auto* s = std::get_if<std::string>(&v)) return Value(String{t_ms, std::move(*s)});
-    if (auto* vec = std::get_if<Vector>(&v)) {
-      for (auto& s : *vec) {
-        s.t = t_ms;
-        if (s.drop_name) s.labels = DropName(s.labels);
-        s.drop_name = false;
+    if (annotations != nullptr) AppendAnnotations(ev, *annotations);
+    util::Result<Value> out;
+    if (auto* d = std::get_if<double>(&v)) {
+      out->emplace<Scalar>(Scalar{t_ms, *d});
+    } else if (auto* s = std::get_if<std::string>(&v)) {
+      out->emplace<String>(String{t_ms, std::move(*s)});
+    } else if (auto* vec = std::get_if<Vector>(&v)) {
+      for (auto& sample : *vec) {
+        sample.t = t_ms;
+        if (sample.drop_name) sample.labels = DropName(sample.labels);
+        sample.drop_name = false;
       }
       CheckDuplicates(*vec);
-      return Value(std::move(*vec));
+      out->emplace<Vector>(std::move(*vec));
+    } else {
+      out->emplace<Matrix>(FinishMatrix(std::get<Matrix>(std::move(v))));
     }
-    return Value(FinishMatrix(std::get<Matrix>(std::move(v))));
+    return out;
   } catch (const EvalError& e) {
     return util::Fail("{}", e.message);
   }
@@ -125,7 +134,7 @@ util::Result<Matrix> Engine::RangeQuery(const model::Querier& querier, const Exp
       for (const auto& s : std::get<Vector>(v)) collector.Add(s.labels, t, s.v, s.drop_name);
     }
     Matrix out = FinishMatrix(collector.Take());
-    if (annotations != nullptr) *annotations = ev.TakeAnnotations();
+    if (annotations != nullptr) AppendAnnotations(ev, *annotations);
     return out;
   } catch (const EvalError& e) {
     return util::Fail("{}", e.message);

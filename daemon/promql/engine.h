@@ -59,7 +59,8 @@ class Engine {
 
   // Evaluates `expr` at `t_ms`. The result is a Scalar, String, Vector or, for
   // a range selector or subquery at the top, a Matrix.
-  // Annotations, without duplicates, are appended to `annotations` if given.
+  // The query's annotations, without duplicates, are appended to
+  // `annotations` if given.
   util::Result<Value> InstantQuery(const model::Querier& querier, const Expr& expr, int64_t t_ms,
                                    std::vector<Annotation>* annotations = nullptr) const;
 

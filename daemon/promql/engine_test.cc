@@ -79,6 +79,24 @@ TEST_F(EngineTest, RateExtrapolationAndCounterResets) {
   EXPECT_EQ(Instant("delta(c_total[5m])", 4 * kMinute, v2_), "{job=\"a\"} 18.75; ");
 }
 
+TEST_F(EngineTest, VersionDifferencesInWindowsAndRate) {
+  // Counter first seen 2m into the window: 3.x applies the 1.1x-average
+  // threshold before the zero clamp, 2.x after it.
+  model::Labels c{{"__name__", "c_total"}};
+  for (int i = 0; i < 4; ++i) Add(c, (2 + i) * kMinute, 10.0 * (i + 1));
+  EXPECT_EQ(Instant("increase(c_total[5m])", 5 * kMinute), "{} 35; ");
+  EXPECT_EQ(Instant("increase(c_total[5m])", 5 * kMinute, v2_), "{} 40; ");
+  // Subquery grid: (t-5m, t] has 4 of the 1m steps with data, [t-5m, t] the
+  // same 4 plus the step at 0 which has none; at 6m the left edge differs.
+  EXPECT_EQ(Instant("count_over_time(c_total[4m:1m])", 6 * kMinute), "{} 4; ");
+  EXPECT_EQ(Instant("count_over_time(c_total[4m:1m])", 6 * kMinute, v2_), "{} 5; ");
+  EXPECT_EQ(Instant("count_over_time(c_total[3m])", 5 * kMinute), "{} 3; ");
+  EXPECT_EQ(Instant("count_over_time(c_total[3m])", 5 * kMinute, v2_), "{} 4; ");
+  // atan2 keeps the metric name in 2.x only.
+  EXPECT_EQ(Instant("c_total atan2 c_total", 2 * kMinute), "{} 0.7853981633974483; ");
+  EXPECT_EQ(Instant("c_total atan2 c_total", 2 * kMinute, v2_), "c_total 0.7853981633974483; ");
+}
+
 TEST_F(EngineTest, AggregationAndMatching) {
   for (int i = 0; i < 4; ++i) {
     Add(
@@ -112,6 +130,8 @@ TEST_F(EngineTest, AggregationAndMatching) {
             "error: multiple matches for labels: many-to-one matching must be explicit "
             "(group_left/group_right)");
   EXPECT_EQ(Instant("limit unless on (job) up{job=\"a\"}", 0), "limit{job=\"b\"} 100; ");
+  EXPECT_EQ(Instant("count_values(\"a\\xc5z\", up)", 0), "error: invalid label name \"a\\xc5z\"");
+  EXPECT_EQ(Instant("topk(NaN, up)", 0), "error: Parameter value is NaN");
   EXPECT_EQ(Instant("sum(up) + 1", 0), "{} 7; ");
   EXPECT_EQ(Instant("scalar(sum(up)) * 2", 0), "scalar 12");
 }

@@ -644,6 +644,10 @@ class Parser {
     }
     if (tok_.type == Tok::kNumber && options_.semantics.durations_as_numbers) {
       double secs = ParseNumber(tok_);
+      // Like util::ParseDuration: the milliseconds must fit an int64.
+      if (!(secs * 1000 < 9.2e18)) {
+        throw ParseError{tok_.pos, fmt::format("duration out of range: \"{}\"", tok_.text)};
+      }
       Advance();
       return static_cast<int64_t>(std::llround(secs * 1000));
     }
@@ -1011,6 +1015,7 @@ class Parser {
     vs->name = name;
     int end = pos + static_cast<int>(name.size());
     std::vector<model::Matcher> matchers;
+    bool quoted_metric = false;
     if (tok_.type == Tok::kLBrace) {
       Advance();
       while (tok_.type != Tok::kRBrace) {
@@ -1036,9 +1041,10 @@ class Parser {
           default:
             if (quoted_name && (tok_.type == Tok::kComma || tok_.type == Tok::kRBrace)) {
               // {"metric.name"}: a quoted metric name.
-              if (!vs->name.empty()) {
+              if (!vs->name.empty() || quoted_metric) {
                 throw ParseError{mpos, "metric name must not be set twice"};
               }
+              quoted_metric = true;
               vs->name = lname;
               AddMatcher(matchers, model::MatchType::kEqual, std::string(model::kMetricName), lname,
                          mpos);

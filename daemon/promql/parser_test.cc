@@ -40,12 +40,14 @@ TEST(ParserTest, ReprintsCanonically) {
   EXPECT_EQ(Reprint("max_over_time(x[10m:])"), "max_over_time(x[10m:])");
   EXPECT_EQ(Reprint("-(1 + 2) * 3"), "-(1 + 2) * 3");
   EXPECT_EQ(Reprint("\"a\\nb\""), "\"a\\nb\"");
+  EXPECT_EQ(Reprint("\"\\xc5\\u00e9\\x01\""), "\"\\xc5\u00e9\\x01\"");
   EXPECT_EQ(Reprint("1e6"), "1e+06");
   EXPECT_EQ(Reprint("123456"), "123456");
   EXPECT_EQ(Reprint("0.0001"), "0.0001");
   EXPECT_EQ(Reprint("0.00001"), "1e-05");
   EXPECT_EQ(Reprint("0x10"), "16");
   EXPECT_EQ(Reprint("-Inf"), "-Inf");
+  EXPECT_EQ(Reprint("sum({\"and\"})"), "sum({\"and\"})");
 }
 
 TEST(ParserTest, PrecedenceAndAssociativity) {
@@ -141,6 +143,8 @@ TEST(ParserTest, ErrorsCarryPositionAndPrometheusWording) {
             "1:3: parse error: invalid regular expression \"(\": missing ): ^(?:()$");
   EXPECT_EQ(Error("1 +\n  )"), "2:3: parse error: unexpected right parenthesis \")\"");
   EXPECT_EQ(Error(""), "1:1: parse error: no expression found in input");
+  EXPECT_EQ(Error("x[5:44444444444444444444]"),
+            "1:5: parse error: duration out of range: \"44444444444444444444\"");
   EXPECT_EQ(Error("\"abc"), "1:1: parse error: unterminated quoted string");
   EXPECT_EQ(Error("a + on(x) group_left(x) b"),
             "1:1: parse error: label \"x\" must not occur in ON and GROUP clause at once");
@@ -183,6 +187,9 @@ TEST(ParserTest, SelectorsAndPositions) {
   EXPECT_EQ(ms.pos.start, 2);
   EXPECT_EQ(ms.pos.end, 35);
 
+  EXPECT_EQ(Error("{\"\", \"x\"}"), "1:6: parse error: metric name must not be set twice");
+  EXPECT_EQ(Error("x{\"y\"}"), "1:3: parse error: metric name must not be set twice");
+  EXPECT_EQ(Reprint("{\"\", a=\"b\"}"), "{__name__=\"\",a=\"b\"}");
   auto quoted = ParseExpr("{\"my.metric\", \"a.b\"=\"c\"}");
   ASSERT_TRUE(quoted);
   EXPECT_EQ((*quoted)->String(), "{\"my.metric\", \"a.b\"=\"c\"}");

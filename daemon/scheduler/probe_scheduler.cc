@@ -1,5 +1,7 @@
 #include "daemon/scheduler/probe_scheduler.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "daemon/model/sample.h"
@@ -29,8 +31,7 @@ struct ProbeScheduler::Target {
 
   bool SameDefinition(const config::ProbeConfig& p, const config::ModuleConfig& m) const {
     return p.module == probe.module && p.target == probe.target && p.interval == probe.interval &&
-           p.labels == probe.labels && m.prober == module.prober && m.timeout == module.timeout &&
-           m.options == module.options;
+           p.labels == probe.labels && m.definition == module.definition;
   }
 };
 
@@ -54,6 +55,8 @@ prometheus::MetricFamily EmptyCounter(std::string name, std::string help) {
 
 void AddCounter(prometheus::MetricFamily& family,
                 std::vector<prometheus::ClientMetric::Label> labels, double value) {
+  std::sort(labels.begin(), labels.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
   prometheus::ClientMetric metric;
   metric.label = std::move(labels);
   metric.counter.value = value;

@@ -85,8 +85,8 @@ config::Config MakeConfig(std::vector<std::pair<std::string, std::string>> probe
   config::ModuleConfig module;
   module.name = "m";
   module.prober = "fake";
-  static const auto options = std::make_shared<config::ProberOptions>();
-  module.options = options;
+  module.options = std::make_shared<config::ProberOptions>();  // new per load, as on reload
+  module.definition = "prober: fake\n";
   cfg.modules["m"] = module;
   for (auto& [name, target] : probes) {
     config::ProbeConfig p;
@@ -137,11 +137,11 @@ TEST(ProbeScheduler, ProbesOnScheduleAndRecordsResults) {
   EXPECT_EQ(status[0].name, "down");
   EXPECT_FALSE(status[0].success);
   EXPECT_EQ(status[0].last_failure_reason, "connect");
-  EXPECT_GE(status[0].failures, 5u);
+  EXPECT_GE(status[0].failures, 3u);  // 8 ticks in 400 ms; fewer on a loaded machine
   EXPECT_LE(status[0].failures, 9u);
   EXPECT_EQ(status[1].name, "up");
   EXPECT_TRUE(status[1].success);
-  EXPECT_GE(status[1].successes, 5u);
+  EXPECT_GE(status[1].successes, 3u);
 
   bool saw_success_sample = false;
   for (const auto& s : appender.samples) {
@@ -159,7 +159,9 @@ TEST(ProbeScheduler, ProbesOnScheduleAndRecordsResults) {
   for (const auto& family : scheduler.Collect()) {
     if (family.name != "vigil_probe_failure_total") continue;
     for (const auto& m : family.metric) {
-      exported_failure = exported_failure || (m.label.size() == 3 && m.label[2].value == "connect");
+      for (const auto& label : m.label) {
+        exported_failure = exported_failure || (label.name == "reason" && label.value == "connect");
+      }
     }
   }
   EXPECT_TRUE(exported_failure);

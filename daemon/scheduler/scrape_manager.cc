@@ -1,5 +1,8 @@
 #include "daemon/scheduler/scrape_manager.h"
 
+#include <algorithm>
+#include <vector>
+
 #include <fmt/format.h>
 
 #include "daemon/model/sample.h"
@@ -29,12 +32,27 @@ scrape::IngesterOptions IngesterOptionsFor(const config::ScrapeConfig& scrape,
   options.honor_labels = scrape.honor_labels;
   options.honor_timestamps = scrape.honor_timestamps;
   options.sample_limit = scrape.sample_limit;
+  options.metric_relabel_configs = scrape.metric_relabel_configs;
+  options.label_limit = scrape.label_limit;
   return options;
+}
+
+// Same relabel steps as written (a reload compiles new regex objects).
+bool SameRelabelConfigs(const std::vector<model::RelabelConfig>& a,
+                        const std::vector<model::RelabelConfig>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](const model::RelabelConfig& x, const model::RelabelConfig& y) {
+                      return x.source_labels == y.source_labels && x.separator == y.separator &&
+                             x.regex_text == y.regex_text && x.modulus == y.modulus &&
+                             x.target_label == y.target_label &&
+                             x.replacement == y.replacement && x.action == y.action;
+                    });
 }
 
 bool SameIngestion(const config::ScrapeConfig& a, const config::ScrapeConfig& b) {
   return a.honor_labels == b.honor_labels && a.honor_timestamps == b.honor_timestamps &&
-         a.sample_limit == b.sample_limit;
+         a.sample_limit == b.sample_limit && a.label_limit == b.label_limit &&
+         SameRelabelConfigs(a.metric_relabel_configs, b.metric_relabel_configs);
 }
 
 std::string StatusError(long status) {
@@ -194,14 +212,14 @@ asio::awaitable<void> ScrapeManager::ScrapeOnce(std::shared_ptr<Target> target,
   if (target->ticker->stopped()) co_return;
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
-  size_t scraped = 0, added = 0, appended = 0;
+  size_t scraped = 0, added = 0, post_relabel = 0;
   if (error.empty()) {
     auto content_type = response.HeaderValues("content-type");
     auto format = scrape::DetectFormat(content_type.empty() ? "" : content_type.front());
     auto report = target->ingester->Ingest(response.body, format, timestamp_ms, appender_);
     if (report) {
       scraped = report->samples_scraped;
-      appended = report->samples_appended;
+      post_relabel = report->samples_post_relabel;
       added = report->series_added;
     } else {
       error = report.error().message;
@@ -211,7 +229,7 @@ asio::awaitable<void> ScrapeManager::ScrapeOnce(std::shared_ptr<Target> target,
     target->ingester->MarkAllStale(timestamp_ms, appender_);
     log::Debug("scrape failed", {{"job", sc.job_name}, {"url", target->spec.url}, {"err", error}});
   }
-  AppendReport(*target, timestamp_ms, error.empty(), seconds, scraped, appended, added);
+  AppendReport(*target, timestamp_ms, error.empty(), seconds, scraped, post_relabel, added);
   auto& status = target->status;
   status.scraped = true;
   status.healthy = error.empty();

@@ -1,12 +1,5 @@
 #pragma once
 
-#include <chrono>
-#include <memory>
-#include <optional>
-#include <string>
-#include <type_traits>
-#include <utility>
-
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -15,6 +8,12 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
 
 #include "daemon/util/worker_pool.h"
 
@@ -36,6 +35,10 @@ struct BoundedCall {
 // must own (or share) everything it touches and set its own deadlines
 // (connect_timeout, statement_timeout, socket timeouts) so the worker comes
 // back. Resumes on the caller's executor. Loop thread only.
+//
+// Pass a named callable (`auto work = [...] {...}; co_await RunWithin(pool, t,
+// std::move(work));`): GCC 12 destroys a lambda temporary created inside a
+// co_await expression twice, which breaks lambdas that capture owning values.
 template <typename Fn>
 boost::asio::awaitable<BoundedCall<std::invoke_result_t<Fn>>> RunWithin(
     WorkerPool& pool, std::chrono::milliseconds timeout, Fn fn) {

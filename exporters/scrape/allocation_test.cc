@@ -9,6 +9,7 @@
 #include <new>
 #include <string>
 
+#include "daemon/model/relabel.h"
 #include "daemon/model/storage.h"
 #include "exporters/scrape/ingester.h"
 #include "exporters/scrape/parser.h"
@@ -99,6 +100,37 @@ TEST(Allocations, SteadyStateIngestAllocatesIndependentlyOfSampleCount) {
     EXPECT_EQ(report->series_added, 0u);
     EXPECT_LE(allocations, 16u);
   }
+}
+
+TEST(Allocations, SteadyStateIngestWithMetricRelabelingAllocatesNothingPerSample) {
+  IngesterOptions options;
+  options.target_labels = model::Labels{{"instance", "h:1"}, {"job", "j"}};
+  model::RelabelConfig drop;
+  drop.source_labels.emplace_back(model::kMetricName);
+  drop.regex_text = "fam0_total";
+  drop.action = model::RelabelAction::kDrop;
+  model::RelabelConfig label_drop;
+  label_drop.regex_text = "code";
+  label_drop.action = model::RelabelAction::kLabelDrop;
+  for (const model::RelabelConfig& spec : {drop, label_drop}) {
+    auto made = model::MakeRelabelConfig(spec);
+    ASSERT_TRUE(made.has_value()) << made.error().message;
+    options.metric_relabel_configs.push_back(*std::move(made));
+  }
+  Ingester ingester(options);
+  CountingAppender appender;
+  const std::string body = MakeBody(4000, Format::kPrometheusText);
+  ASSERT_TRUE(ingester.Ingest(body, Format::kPrometheusText, 1000, appender));
+  ASSERT_TRUE(ingester.Ingest(body, Format::kPrometheusText, 2000, appender));
+  const size_t before = g_allocations.load();
+  auto report = ingester.Ingest(body, Format::kPrometheusText, 3000, appender);
+  const size_t allocations = g_allocations.load() - before;
+  ASSERT_TRUE(report.has_value());
+  // fam0 (1000 series) is dropped; neither it nor the kept series is relabeled again.
+  EXPECT_EQ(report->samples_post_relabel, 3000u);
+  EXPECT_EQ(report->samples_appended, 3000u);
+  EXPECT_EQ(report->series_added, 0u);
+  EXPECT_LE(allocations, 16u);
 }
 
 }  // namespace

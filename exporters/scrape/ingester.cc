@@ -2,12 +2,41 @@
 
 #include <algorithm>
 #include <functional>
+#include <optional>
 #include <utility>
 
 #include "daemon/model/sample.h"
 
 namespace vigil::scrape {
 namespace {
+
+// A legacy Prometheus metric name: [a-zA-Z_:][a-zA-Z0-9_:]*.
+bool IsValidMetricName(std::string_view name) {
+  if (name.empty()) return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':';
+    if (!letter && !(i > 0 && c >= '0' && c <= '9')) return false;
+  }
+  return true;
+}
+
+// Prometheus's checks on a series' final label set (scrape.go, after
+// mutateSampleLabels), in its order and with its messages.
+util::Result<void> CheckSeries(const model::Labels& labels, uint64_t label_limit) {
+  if (!labels.Has(model::kMetricName)) return util::Fail("missing metric name (__name__ label)");
+  const bool valid = IsValidMetricName(labels.MetricName()) &&
+                     std::all_of(labels.begin(), labels.end(), [](const model::Label& label) {
+                       return model::IsValidLabelName(label.name);
+                     });
+  if (!valid) return util::Fail("invalid metric name or label names: {}", labels.ToString());
+  if (label_limit != 0 && labels.size() > label_limit) {
+    // Go's %.50s; the name is ASCII here, so 50 bytes are 50 runes.
+    return util::Fail("label_limit exceeded (metric: {}, number of labels: {}, limit: {})",
+                      labels.MetricName().substr(0, 50), labels.size(), label_limit);
+  }
+  return {};
+}
 
 // Appends one sample; counts a rejection in the report. True when accepted.
 bool AppendCounted(model::Appender& appender, const model::Labels& labels, int64_t t, double v,
@@ -157,9 +186,6 @@ void Ingester::RebuildSlots(size_t capacity) {
 util::Result<void> Ingester::Add(const ParsedSample& sample, int64_t timestamp_ms,
                                  IngestReport& report) {
   ++report.samples_scraped;
-  if (options_.sample_limit != 0 && report.samples_scraped > options_.sample_limit) {
-    return util::Fail("sample limit exceeded");
-  }
   const uint64_t scrape = scrape_number_;
   const uint64_t hash = std::hash<std::string_view>{}(sample.series);
   size_t slot = 0;
@@ -171,15 +197,23 @@ util::Result<void> Ingester::Add(const ParsedSample& sample, int64_t timestamp_m
       ++entries_used_;
     }
   } else {
-    series = BuildSeries(sample);
+    auto built = BuildSeries(sample);
+    if (!built) return tl::unexpected(std::move(built.error()));
+    series = *built;
     InsertEntry(sample.series, hash, series, slot);
     ++entries_used_;
-    ++report.series_added;
+    if (series != nullptr) ++report.series_added;
   }
+  if (series == nullptr) return {};  // dropped by metric relabeling
+  ++report.samples_post_relabel;
   SeriesState& state = series->second;
   if (state.seen_in == scrape) {
     ++report.duplicates;
     return {};
+  }
+  // As Prometheus's limitAppender: every sample that would be appended counts.
+  if (options_.sample_limit != 0 && pending_.size() >= options_.sample_limit) {
+    return util::Fail("sample limit exceeded");
   }
   state.seen_in = scrape;
   ++series_seen_;
@@ -194,7 +228,7 @@ util::Result<void> Ingester::Add(const ParsedSample& sample, int64_t timestamp_m
   return {};
 }
 
-Ingester::SeriesPtr Ingester::BuildSeries(const ParsedSample& sample) {
+util::Result<Ingester::SeriesPtr> Ingester::BuildSeries(const ParsedSample& sample) {
   model::LabelsBuilder builder;
   builder.Set(model::kMetricName, sample.metric_name);
   for (const LabelPair& label : sample.labels) builder.Set(label.name, label.value);
@@ -223,7 +257,17 @@ Ingester::SeriesPtr Ingester::BuildSeries(const ParsedSample& sample) {
       builder.Set(name, conflict.value);
     }
   }
-  auto [it, inserted] = series_.try_emplace(builder.Build());
+  model::Labels labels = builder.Build();
+  if (!options_.metric_relabel_configs.empty()) {
+    std::optional<model::Labels> relabeled =
+        model::Relabel(labels, options_.metric_relabel_configs);
+    if (!relabeled || relabeled->empty()) return nullptr;
+    labels = *std::move(relabeled);
+  }
+  if (auto checked = CheckSeries(labels, options_.label_limit); !checked) {
+    return tl::unexpected(std::move(checked.error()));
+  }
+  auto [it, inserted] = series_.try_emplace(std::move(labels));
   if (inserted) created_.push_back(&*it);
   return &*it;
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "daemon/model/labels.h"
+#include "daemon/model/relabel.h"
 #include "daemon/model/storage.h"
 #include "daemon/util/result.h"
 #include "exporters/scrape/parser.h"
@@ -23,15 +24,25 @@ struct IngesterOptions {
   bool honor_labels = false;
   // true (default): a sample's own timestamp is used; false: the scrape's.
   bool honor_timestamps = true;
-  // Most samples one scrape may carry; 0 (default) means no limit.
+  // Most samples one scrape may append, counted after metric relabeling
+  // (dropped samples and skipped duplicates do not count); 0 (default) means
+  // no limit.
   size_t sample_limit = 0;
+  // Applied, in order, to each series' full label set (`__name__`, exposed and
+  // target labels) as Prometheus's metric_relabel_configs. Each must come from
+  // model::MakeRelabelConfig. Default: none.
+  std::vector<model::RelabelConfig> metric_relabel_configs;
+  // Most labels (`__name__` included) one series may have after relabeling;
+  // 0 (default) means no limit.
+  uint64_t label_limit = 0;
 };
 
 // What one successful Ingest did.
 struct IngestReport {
   size_t samples_scraped = 0;           // sample lines in the body
+  size_t samples_post_relabel = 0;      // samples metric relabeling kept, duplicates included
   size_t samples_appended = 0;          // accepted by the appender
-  size_t series_added = 0;              // label sets built this scrape (cache misses)
+  size_t series_added = 0;              // label sets built and kept this scrape (cache misses)
   size_t duplicates = 0;                // repeated series in the body, skipped
   size_t stale_markers = 0;             // stale markers written for vanished series
   size_t append_errors = 0;             // samples the appender rejected (out of order, ...)
@@ -41,18 +52,25 @@ struct IngestReport {
 
 // Ingester turns one target's scrape bodies into appends, as Prometheus's
 // scrape loop does. It caches, per raw series text (`name{labels}` as
-// exposed), the label set built from it with the target labels applied, so a
-// steady-state scrape builds no label set and allocates nothing per sample.
+// exposed), the label set built from it with the target labels and then
+// metric_relabel_configs applied, or the fact that relabeling dropped it (a
+// keep/drop step, or an empty result), so a steady-state scrape builds and
+// relabels no label set and allocates nothing per sample.
 // It remembers which series the last successful scrape wrote and appends a
 // stale marker (model::StaleNaN()) at the new scrape's time for each series
 // that vanished. Samples carrying their own timestamp take no part in
 // staleness, as in Prometheus.
 //
 // A scrape is all-or-nothing: a malformed body (the parser's "line N: ..."
-// error) or more than sample_limit samples ("sample limit exceeded") returns
-// an error and appends nothing. The caller then reports the failed scrape
-// with MarkAllStale, as it does when the fetch itself failed, so that every
-// series of the previous scrape ends at that time (Prometheus does the same).
+// error), more than sample_limit samples after relabeling ("sample limit
+// exceeded"), a relabeled series with more than label_limit labels
+// ("label_limit exceeded (metric: <name>, number of labels: N, limit: M)"),
+// without `__name__` ("missing metric name (__name__ label)") or with a
+// metric or label name that is not a legacy Prometheus name ("invalid metric
+// name or label names: <series>") returns an error and appends nothing. The
+// caller then reports the failed scrape with MarkAllStale, as it does when the
+// fetch itself failed, so that every series of the previous scrape ends at
+// that time (Prometheus does the same).
 // A sample the appender rejects is counted in the report, not fatal. A series
 // repeated within one body is appended once (the first), the rest counted.
 //
@@ -71,7 +89,7 @@ class Ingester {
 
   // Label sets currently cached (series of the last scrapes).
   size_t cached_series() const { return series_.size(); }
-  // Raw series texts currently cached.
+  // Raw series texts currently cached, those relabeling dropped included.
   size_t cached_texts() const { return entries_.size(); }
 
  private:
@@ -93,7 +111,7 @@ class Ingester {
   struct CacheEntry {
     std::string key;  // raw series text
     uint64_t hash = 0;
-    SeriesPtr series = nullptr;
+    SeriesPtr series = nullptr;  // nullptr: metric relabeling drops this text
     uint64_t used_in = 0;  // scrape that last used this entry
   };
   struct Slot {
@@ -110,7 +128,9 @@ class Ingester {
   class Sink;
 
   util::Result<void> Add(const ParsedSample& sample, int64_t timestamp_ms, IngestReport& report);
-  SeriesPtr BuildSeries(const ParsedSample& sample);
+  // The series for a raw text not in the cache: target labels, then metric
+  // relabeling, then the label checks. nullptr when relabeling dropped it.
+  util::Result<SeriesPtr> BuildSeries(const ParsedSample& sample);
   // The cache entry for `key`, or nullptr; `slot` receives where it is or would go.
   CacheEntry* FindEntry(std::string_view key, uint64_t hash, size_t& slot);
   void InsertEntry(std::string_view key, uint64_t hash, SeriesPtr series, size_t slot);

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "daemon/model/relabel.h"
 #include "daemon/model/sample.h"
 
 namespace vigil::scrape {
@@ -40,6 +41,38 @@ class RecordingAppender : public model::Appender {
   std::map<std::string, int64_t> newest_;
 };
 
+// The fields of model::RelabelConfig the tests set, all defaulted as in
+// Prometheus so that designated initializers may leave any out.
+struct RelabelSpec {
+  std::vector<std::string> source_labels = {};
+  std::string regex_text = "(.*)";
+  uint64_t modulus = 0;
+  std::string target_label = {};
+  std::string replacement = "$1";
+  model::RelabelAction action = model::RelabelAction::kReplace;
+};
+
+// Compiles relabel configs as the config loader does.
+std::vector<model::RelabelConfig> Relabels(std::vector<RelabelSpec> specs) {
+  std::vector<model::RelabelConfig> configs;
+  for (RelabelSpec& spec : specs) {
+    model::RelabelConfig config;
+    config.source_labels = std::move(spec.source_labels);
+    config.regex_text = std::move(spec.regex_text);
+    config.modulus = spec.modulus;
+    config.target_label = std::move(spec.target_label);
+    config.replacement = std::move(spec.replacement);
+    config.action = spec.action;
+    auto made = model::MakeRelabelConfig(std::move(config));
+    if (!made) {
+      ADD_FAILURE() << made.error().message;
+      continue;
+    }
+    configs.push_back(*std::move(made));
+  }
+  return configs;
+}
+
 IngesterOptions TargetOptions() {
   IngesterOptions options;
   options.target_labels = model::Labels{{"instance", "host:9100"}, {"job", "node"}};
@@ -58,8 +91,10 @@ TEST(Ingester, TargetLabelsWinAndExposedOnesBecomeExported) {
                                            "exported_instance=\"i\", exported_job=\"taken\", "
                                            "instance=\"host:9100\", job=\"node\", x=\"y\"} 1000 1",
                                            "plain{instance=\"host:9100\", job=\"node\"} 1000 2"));
-  EXPECT_EQ(*report,
-            (IngestReport{.samples_scraped = 2, .samples_appended = 2, .series_added = 2}));
+  EXPECT_EQ(*report, (IngestReport{.samples_scraped = 2,
+                                    .samples_post_relabel = 2,
+                                    .samples_appended = 2,
+                                    .series_added = 2}));
 }
 
 TEST(Ingester, HonorLabelsKeepsExposedValues) {
@@ -226,9 +261,11 @@ TEST(Ingester, DuplicateSeriesInOneBodyAreSkipped) {
                       Format::kPrometheusText, 1000, appender);
   ASSERT_TRUE(report.has_value());
   EXPECT_THAT(appender.Take(), ElementsAre("a{x=\"1\", y=\"2\"} 1000 1"));
-  EXPECT_EQ(*report,
-            (IngestReport{
-                .samples_scraped = 3, .samples_appended = 1, .series_added = 2, .duplicates = 2}));
+  EXPECT_EQ(*report, (IngestReport{.samples_scraped = 3,
+                                    .samples_post_relabel = 3,
+                                    .samples_appended = 1,
+                                    .series_added = 2,
+                                    .duplicates = 2}));
 }
 
 TEST(Ingester, AppenderRejectionsAreCountedNotFatal) {
@@ -255,6 +292,273 @@ TEST(Ingester, HonorTimestampsFalseUsesScrapeTime) {
   // Tracked for staleness since the scrape time was used.
   ASSERT_TRUE(ingester.Ingest("# EOF\n", Format::kOpenMetrics, 2000, appender));
   EXPECT_THAT(appender.Take(), ElementsAre("a 2000 stale"));
+}
+
+
+TEST(IngesterRelabel, DropSkipsMatchingSeriesAndCachesTheDecision) {
+  IngesterOptions options = TargetOptions();
+  options.metric_relabel_configs = Relabels({{.source_labels = {"__name__"},
+                                              .regex_text = "go_.*",
+                                              .action = model::RelabelAction::kDrop}});
+  Ingester ingester(options);
+  RecordingAppender appender;
+  const std::string body = "go_goroutines 5\nhttp_requests_total{code=\"200\"} 7\n";
+  auto report = ingester.Ingest(body, Format::kPrometheusText, 1000, appender);
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_THAT(appender.Take(), ElementsAre("http_requests_total{code=\"200\", "
+                                           "instance=\"host:9100\", job=\"node\"} 1000 7"));
+  EXPECT_EQ(*report, (IngestReport{.samples_scraped = 2,
+                                   .samples_post_relabel = 1,
+                                   .samples_appended = 1,
+                                   .series_added = 1}));
+  // The dropped text is cached as dropped: no label set for it.
+  EXPECT_EQ(ingester.cached_texts(), 2u);
+  EXPECT_EQ(ingester.cached_series(), 1u);
+
+  report = ingester.Ingest(body, Format::kPrometheusText, 2000, appender);
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(*report, (IngestReport{.samples_scraped = 2,
+                                   .samples_post_relabel = 1,
+                                   .samples_appended = 1,
+                                   .series_added = 0}));
+  appender.Take();
+
+  // The dropped series vanishing writes no stale marker; its entry is swept.
+  report = ingester.Ingest("http_requests_total{code=\"200\"} 8\n", Format::kPrometheusText, 3000,
+                           appender);
+  ASSERT_TRUE(report.has_value());
+  EXPECT_THAT(appender.Take(), ElementsAre("http_requests_total{code=\"200\", "
+                                           "instance=\"host:9100\", job=\"node\"} 3000 8"));
+  EXPECT_EQ(report->stale_markers, 0u);
+  EXPECT_EQ(ingester.cached_texts(), 1u);
+  EXPECT_EQ(ingester.cached_series(), 1u);
+}
+
+TEST(IngesterRelabel, KeepSeesTargetAndExportedLabels) {
+  IngesterOptions options = TargetOptions();
+  // Relabeling runs after the target labels were merged: job is the target's,
+  // the exposed job is exported_job.
+  options.metric_relabel_configs = Relabels({{.source_labels = {"job", "exported_job"},
+                                              .regex_text = "node;(x|)",
+                                              .action = model::RelabelAction::kKeep}});
+  Ingester ingester(options);
+  RecordingAppender appender;
+  auto report = ingester.Ingest("m{job=\"x\"} 1\nm{job=\"y\"} 2\nplain 3\n",
+                                Format::kPrometheusText, 1000, appender);
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_THAT(appender.Take(),
+              ElementsAre("m{exported_job=\"x\", instance=\"host:9100\", job=\"node\"} 1000 1",
+                          "plain{instance=\"host:9100\", job=\"node\"} 1000 3"));
+  EXPECT_EQ(report->samples_post_relabel, 2u);
+  EXPECT_EQ(ingester.cached_texts(), 3u);
+}
+
+TEST(IngesterRelabel, ReplaceRewritesNameAndLabelsAndStaleMarkersUseTheResult) {
+  IngesterOptions options;
+  options.metric_relabel_configs =
+      Relabels({{.source_labels = {"__name__", "code"},
+                 .regex_text = "http_(.*);(.)00",
+                 .target_label = "class",
+                 .replacement = "${2}xx_$1"},
+                {.source_labels = {"__name__"},
+                 .regex_text = "http_(.*)",
+                 .target_label = "__name__",
+                 .replacement = "web_$1"},
+                // Prometheus keeps every label left after metric relabeling,
+                // `__`-prefixed ones included.
+                {.target_label = "__tmp_seen", .replacement = "yes"},
+                // An empty replacement deletes the target label.
+                {.source_labels = {"code"},
+                 .regex_text = "500",
+                 .target_label = "code",
+                 .replacement = ""}});
+  Ingester ingester(options);
+  RecordingAppender appender;
+  auto report = ingester.Ingest("http_requests{code=\"200\"} 1\nhttp_requests{code=\"500\"} 2\n",
+                                Format::kPrometheusText, 1000, appender);
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_THAT(appender.Take(),
+              ElementsAre("web_requests{__tmp_seen=\"yes\", class=\"2xx_requests\", "
+                          "code=\"200\"} 1000 1",
+                          "web_requests{__tmp_seen=\"yes\", class=\"5xx_requests\"} 1000 2"));
+  ASSERT_TRUE(ingester.Ingest("", Format::kPrometheusText, 2000, appender));
+  auto markers = appender.Take();
+  std::sort(markers.begin(), markers.end());
+  EXPECT_THAT(markers,
+              ElementsAre("web_requests{__tmp_seen=\"yes\", class=\"2xx_requests\", "
+                          "code=\"200\"} 2000 stale",
+                          "web_requests{__tmp_seen=\"yes\", class=\"5xx_requests\"} 2000 stale"));
+}
+
+TEST(IngesterRelabel, LabelDropAndLabelKeep) {
+  IngesterOptions options = TargetOptions();
+  options.metric_relabel_configs =
+      Relabels({{.regex_text = "pod|instance", .action = model::RelabelAction::kLabelDrop}});
+  Ingester dropping(options);
+  RecordingAppender appender;
+  ASSERT_TRUE(dropping.Ingest("m{pod=\"p\",zone=\"z\"} 1\n", Format::kPrometheusText, 1000,
+                              appender));
+  EXPECT_THAT(appender.Take(), ElementsAre("m{job=\"node\", zone=\"z\"} 1000 1"));
+
+  options.metric_relabel_configs =
+      Relabels({{.regex_text = "__name__|job", .action = model::RelabelAction::kLabelKeep}});
+  Ingester keeping(options);
+  ASSERT_TRUE(keeping.Ingest("m{pod=\"p\",zone=\"z\"} 1\n", Format::kPrometheusText, 1000,
+                             appender));
+  EXPECT_THAT(appender.Take(), ElementsAre("m{job=\"node\"} 1000 1"));
+}
+
+TEST(IngesterRelabel, LabelMapCopiesMatchingLabels) {
+  IngesterOptions options;
+  options.metric_relabel_configs = Relabels(
+      {{.regex_text = "meta_(.+)", .replacement = "$1", .action = model::RelabelAction::kLabelMap}});
+  Ingester ingester(options);
+  RecordingAppender appender;
+  ASSERT_TRUE(ingester.Ingest("m{meta_zone=\"a\",x=\"1\"} 1\n", Format::kPrometheusText, 1000,
+                              appender));
+  EXPECT_THAT(appender.Take(), ElementsAre("m{meta_zone=\"a\", x=\"1\", zone=\"a\"} 1000 1"));
+}
+
+TEST(IngesterRelabel, HashModShardsOnTargetLabels) {
+  IngesterOptions options = TargetOptions();
+  // md5("host:9100") mod 8 is 3; md5("a") mod 8 is 1.
+  options.metric_relabel_configs = Relabels({{.source_labels = {"instance"},
+                                              .modulus = 8,
+                                              .target_label = "shard",
+                                              .action = model::RelabelAction::kHashMod},
+                                             {.source_labels = {"x"},
+                                              .modulus = 8,
+                                              .target_label = "x_shard",
+                                              .action = model::RelabelAction::kHashMod}});
+  Ingester ingester(options);
+  RecordingAppender appender;
+  ASSERT_TRUE(ingester.Ingest("m{x=\"a\"} 1\n", Format::kPrometheusText, 1000, appender));
+  EXPECT_THAT(appender.Take(), ElementsAre("m{instance=\"host:9100\", job=\"node\", shard=\"3\", "
+                                           "x=\"a\", x_shard=\"1\"} 1000 1"));
+}
+
+TEST(IngesterRelabel, EmptyLabelSetDropsTheSample) {
+  IngesterOptions options = TargetOptions();
+  options.metric_relabel_configs =
+      Relabels({{.regex_text = ".*", .action = model::RelabelAction::kLabelDrop}});
+  Ingester ingester(options);
+  RecordingAppender appender;
+  auto report = ingester.Ingest("m{x=\"1\"} 1\n", Format::kPrometheusText, 1000, appender);
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_THAT(appender.Take(), IsEmpty());
+  EXPECT_EQ(*report, (IngestReport{.samples_scraped = 1}));
+  EXPECT_EQ(ingester.cached_texts(), 1u);
+  EXPECT_EQ(ingester.cached_series(), 0u);
+}
+
+TEST(IngesterRelabel, LosingTheMetricNameFailsTheScrape) {
+  IngesterOptions options;
+  options.metric_relabel_configs =
+      Relabels({{.regex_text = "__name__", .action = model::RelabelAction::kLabelDrop}});
+  Ingester ingester(options);
+  RecordingAppender appender;
+  auto failed = ingester.Ingest("m{x=\"1\"} 1\n", Format::kPrometheusText, 1000, appender);
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_EQ(failed.error().message, "missing metric name (__name__ label)");
+  EXPECT_THAT(appender.Take(), IsEmpty());
+  EXPECT_EQ(ingester.cached_texts(), 0u);
+  EXPECT_EQ(ingester.cached_series(), 0u);
+}
+
+TEST(IngesterRelabel, InvalidMetricNameAfterRelabelingFailsTheScrape) {
+  IngesterOptions options;
+  options.metric_relabel_configs = Relabels({{.source_labels = {"__name__"},
+                                              .target_label = "__name__",
+                                              .replacement = "$1-x"}});
+  Ingester ingester(options);
+  RecordingAppender appender;
+  auto failed = ingester.Ingest("ok 1\nm{a=\"1\"} 1\n", Format::kPrometheusText, 1000, appender);
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_EQ(failed.error().message, "invalid metric name or label names: ok-x");
+  EXPECT_THAT(appender.Take(), IsEmpty());
+}
+
+TEST(IngesterRelabel, SampleLimitCountsSamplesAfterRelabeling) {
+  IngesterOptions options;
+  options.sample_limit = 2;
+  options.metric_relabel_configs = Relabels({{.source_labels = {"__name__"},
+                                              .regex_text = "debug_.*",
+                                              .action = model::RelabelAction::kDrop}});
+  Ingester ingester(options);
+  RecordingAppender appender;
+  // Five samples: two dropped, one repeating a (never appended): within the limit.
+  auto report = ingester.Ingest("debug_a 1\na 2\ndebug_b 3\nb 4\na 5\n", Format::kPrometheusText,
+                                1000, appender);
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_THAT(appender.Take(), ElementsAre("a 1000 2", "b 1000 4"));
+  EXPECT_EQ(*report, (IngestReport{.samples_scraped = 5,
+                                   .samples_post_relabel = 3,
+                                   .samples_appended = 2,
+                                   .series_added = 2,
+                                   .duplicates = 1}));
+
+  auto failed =
+      ingester.Ingest("debug_a 1\na 2\nb 3\nc 4\n", Format::kPrometheusText, 2000, appender);
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_EQ(failed.error().message, "sample limit exceeded");
+  EXPECT_THAT(appender.Take(), IsEmpty());
+}
+
+TEST(IngesterRelabel, PostRelabelCountIncludesAppenderRejections) {
+  IngesterOptions options;
+  options.metric_relabel_configs = Relabels({{.source_labels = {"__name__"},
+                                              .regex_text = "b",
+                                              .action = model::RelabelAction::kDrop}});
+  Ingester ingester(options);
+  RecordingAppender appender;
+  ASSERT_TRUE(ingester.Ingest("a 1 5000\n", Format::kPrometheusText, 1000, appender));
+  auto report = ingester.Ingest("a 2 4000\nb 3\n", Format::kPrometheusText, 2000, appender);
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(*report, (IngestReport{.samples_scraped = 2,
+                                   .samples_post_relabel = 1,
+                                   .samples_appended = 0,
+                                   .series_added = 0,
+                                   .append_errors = 1,
+                                   .first_append_error = "out of order sample"}));
+}
+
+TEST(IngesterLabelLimit, CountsLabelsAfterTargetLabelsAndRelabeling) {
+  IngesterOptions options = TargetOptions();
+  options.label_limit = 3;
+  Ingester ingester(options);
+  RecordingAppender appender;
+  ASSERT_TRUE(ingester.Ingest("ok 1\n", Format::kPrometheusText, 1000, appender));
+  EXPECT_THAT(appender.Take(), ElementsAre("ok{instance=\"host:9100\", job=\"node\"} 1000 1"));
+
+  auto failed =
+      ingester.Ingest("ok 1\nwide{a=\"1\"} 2\n", Format::kPrometheusText, 2000, appender);
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_EQ(failed.error().message,
+            "label_limit exceeded (metric: wide, number of labels: 4, limit: 3)");
+  EXPECT_THAT(appender.Take(), IsEmpty());
+  EXPECT_EQ(ingester.cached_texts(), 1u);
+  EXPECT_EQ(ingester.cached_series(), 1u);
+
+  // Relabeling that removes a label brings the series within the limit.
+  options.metric_relabel_configs =
+      Relabels({{.regex_text = "a", .action = model::RelabelAction::kLabelDrop}});
+  Ingester relabeling(options);
+  ASSERT_TRUE(relabeling.Ingest("wide{a=\"1\"} 2\n", Format::kPrometheusText, 3000, appender));
+  EXPECT_THAT(appender.Take(), ElementsAre("wide{instance=\"host:9100\", job=\"node\"} 3000 2"));
+}
+
+TEST(IngesterLabelLimit, MetricNameInTheErrorIsCutAtFiftyCharacters) {
+  IngesterOptions options;
+  options.label_limit = 1;
+  Ingester ingester(options);
+  RecordingAppender appender;
+  const std::string name(60, 'n');
+  auto failed = ingester.Ingest(name + "{a=\"1\",b=\"2\"} 1\n", Format::kPrometheusText, 1000,
+                                appender);
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_EQ(failed.error().message,
+            fmt::format("label_limit exceeded (metric: {}, number of labels: 3, limit: 1)",
+                        std::string(50, 'n')));
 }
 
 }  // namespace

@@ -208,7 +208,10 @@ class DaemonTest(unittest.TestCase):
 
 class CommandLineTest(unittest.TestCase):
     def run_vigil(self, *args):
-        return subprocess.run([VIGIL, *args], capture_output=True, text=True, timeout=30)
+        # The bundled vigil.yml reads the demo passwords from the environment.
+        env = dict(os.environ, VIGIL_PG_PASSWORD="x", VIGIL_REDIS_PASSWORD="y")
+        return subprocess.run([VIGIL, *args], capture_output=True, text=True, timeout=30,
+                              env=env)
 
     def test_version(self):
         r = self.run_vigil("--version")

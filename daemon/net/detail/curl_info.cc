@@ -1,11 +1,11 @@
 #include "daemon/net/detail/curl_info.h"
 
+#include <curl/curl.h>
+
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <ctime>
-
-#include <curl/curl.h>
 
 namespace vigil::net::detail {
 namespace {
@@ -14,8 +14,8 @@ double Seconds(int64_t micros) { return micros > 0 ? static_cast<double>(micros)
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' ||
-                        s.back() == '\n')) {
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
     s.remove_suffix(1);
   }
   return s;

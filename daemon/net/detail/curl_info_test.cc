@@ -7,8 +7,12 @@ namespace vigil::net::detail {
 namespace {
 
 TEST(ComputePhasesTest, SplitsCumulativeTimesIntoPhases) {
-  CurlTimes t{.namelookup = 1000, .connect = 3000, .appconnect = 7000, .pretransfer = 7500,
-              .starttransfer = 9500, .total = 12500};
+  CurlTimes t{.namelookup = 1000,
+              .connect = 3000,
+              .appconnect = 7000,
+              .pretransfer = 7500,
+              .starttransfer = 9500,
+              .total = 12500};
   HttpPhases p = ComputePhases(t);
   EXPECT_DOUBLE_EQ(p.resolve, 0.001);
   EXPECT_DOUBLE_EQ(p.connect, 0.002);
@@ -18,8 +22,12 @@ TEST(ComputePhasesTest, SplitsCumulativeTimesIntoPhases) {
 }
 
 TEST(ComputePhasesTest, PlainHttpHasNoTlsPhase) {
-  CurlTimes t{.namelookup = 10, .connect = 110, .appconnect = 0, .pretransfer = 120,
-              .starttransfer = 1120, .total = 1620};
+  CurlTimes t{.namelookup = 10,
+              .connect = 110,
+              .appconnect = 0,
+              .pretransfer = 120,
+              .starttransfer = 1120,
+              .total = 1620};
   HttpPhases p = ComputePhases(t);
   EXPECT_DOUBLE_EQ(p.tls, 0);
   EXPECT_DOUBLE_EQ(p.connect, 0.0001);
@@ -28,8 +36,12 @@ TEST(ComputePhasesTest, PlainHttpHasNoTlsPhase) {
 }
 
 TEST(ComputePhasesTest, FailedConnectLeavesLaterPhasesZero) {
-  CurlTimes t{.namelookup = 50, .connect = 0, .appconnect = 0, .pretransfer = 0,
-              .starttransfer = 0, .total = 2000};
+  CurlTimes t{.namelookup = 50,
+              .connect = 0,
+              .appconnect = 0,
+              .pretransfer = 0,
+              .starttransfer = 0,
+              .total = 2000};
   HttpPhases p = ComputePhases(t);
   EXPECT_DOUBLE_EQ(p.resolve, 0.00005);
   EXPECT_DOUBLE_EQ(p.connect, 0);

@@ -1,7 +1,6 @@
 #include "daemon/net/testing/scripted_server.h"
 
-#include <cstdlib>
-#include <vector>
+#include <fmt/format.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
@@ -13,7 +12,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <fmt/format.h>
+#include <cstdlib>
+#include <vector>
 
 namespace vigil::net::testing {
 
@@ -49,8 +49,7 @@ asio::awaitable<std::string> ReadRequest(tcp::socket& socket) {
   }
   if (data.size() < head_end + body_length) {
     co_await asio::async_read(socket, asio::dynamic_buffer(data),
-                              asio::transfer_exactly(head_end + body_length - data.size()),
-                              kToken);
+                              asio::transfer_exactly(head_end + body_length - data.size()), kToken);
   }
   co_return data;
 }
@@ -135,8 +134,8 @@ const std::string& ScriptedServer::last_request() const { return state_->last_re
 
 std::string ScriptedServer::Response(int status, std::string_view body,
                                      std::string_view extra_headers) {
-  return fmt::format("HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n{}\r\n{}",
-                     status, body.size(), extra_headers, body);
+  return fmt::format("HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n{}\r\n{}", status,
+                     body.size(), extra_headers, body);
 }
 
 }  // namespace vigil::net::testing

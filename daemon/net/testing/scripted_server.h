@@ -1,12 +1,11 @@
 #pragma once
 
+#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
-
-#include <boost/asio/io_context.hpp>
 
 // Test-only: a loopback TCP server that answers every connection with one
 // scripted behaviour, for the failure modes a real web server will not

@@ -37,6 +37,8 @@ Civil CivilFromDays(int64_t z) {
 bool IsLeap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 double DatePart(Func f, double seconds) {
+  // Beyond ±2^62 s there is no calendar date; answer NaN instead of casting.
+  if (!(std::fabs(seconds) < 4.6e18)) return kNaN;
   int64_t secs = static_cast<int64_t>(seconds);
   int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
   int64_t sod = secs - days * 86400;

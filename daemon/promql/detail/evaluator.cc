@@ -554,7 +554,7 @@ StepValue Evaluator::EvalAggregate(const AggregateExpr& a, int64_t t) {
   std::sort(grouping.begin(), grouping.end());
   if (a.op == AggOp::kCountValues) {
     if (!ValidLabelName(label_param, options_.semantics.utf8_names)) {
-      Throw("invalid label name \"{}\"", label_param);
+      Throw("invalid label name {}", Quote(label_param));
     }
     for (auto& s : input) {
       model::LabelsBuilder lb(s.labels);

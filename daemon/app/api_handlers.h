@@ -1,0 +1,25 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "daemon/notify/notifier.h"
+#include "daemon/ruler/manager.h"
+#include "daemon/web/http_types.h"
+
+namespace vigil::app {
+
+// GET /api/v1/alerts in Prometheus's JSON format (so Grafana and tools that
+// read Prometheus's API can list vigil's alerts): every pending and firing
+// alert with labels, annotations, state, activeAt and value.
+web::Response ServeAlerts(const ruler::RuleManager& rules);
+
+// GET /api/v1/rules in Prometheus's JSON format: groups with their rules,
+// health, last error, evaluation times and (for alerting rules) alerts.
+web::Response ServeRules(const ruler::RuleManager& rules);
+
+// The status page's HTML rows for active alerts and for Alertmanagers.
+std::string AlertRows(const ruler::RuleManager& rules);
+std::string AlertmanagerRows(const std::vector<notify::AlertmanagerStatus>& alertmanagers);
+
+}  // namespace vigil::app

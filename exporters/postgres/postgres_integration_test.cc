@@ -1,0 +1,365 @@
+// The postgres probe kind against a real PostgreSQL 15 (scripts/testenv/postgres.sh).
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <pqxx/connection>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "daemon/config/config.h"
+#include "daemon/util/worker_pool.h"
+#include "exporters/common/prober.h"
+#include "exporters/postgres/postgres_prober.h"
+#include "tests/fixtures/postgres_fixture.h"
+
+namespace vigil::exporters::postgres {
+namespace {
+
+namespace asio = boost::asio;
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+using testing::PostgresServer;
+
+const prometheus::MetricFamily* Find(const ProbeResult& r, const std::string& name) {
+  for (const auto& f : r.families) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+// The value of the first series of `name` carrying every label of `labels`.
+std::optional<double> Value(const ProbeResult& r, const std::string& name,
+                            const std::map<std::string, std::string>& labels = {}) {
+  const prometheus::MetricFamily* f = Find(r, name);
+  if (f == nullptr) return std::nullopt;
+  for (const auto& m : f->metric) {
+    size_t matched = 0;
+    for (const auto& l : m.label) {
+      auto it = labels.find(l.name);
+      if (it != labels.end() && it->second == l.value) ++matched;
+    }
+    if (matched != labels.size()) continue;
+    return f->type == prometheus::MetricType::Counter ? m.counter.value : m.gauge.value;
+  }
+  return std::nullopt;
+}
+
+class PostgresProbeTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto started = PostgresServer::Start();
+    ASSERT_TRUE(started) << started.error().message;
+    server_ = started->release();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_NE(server_, nullptr);
+    kinds_.Register(std::make_unique<PostgresKind>(pool_));
+  }
+
+  // A module "pg" logging in as the fixture's user, plus `extra` YAML lines
+  // (indented for the postgres: section).
+  config::ModuleConfig Module(const std::string& extra = "", const std::string& timeout = "5s",
+                              const std::string& password = PostgresServer::kPassword) {
+    auto loaded = config::LoadString(
+        fmt::format("modules:\n  pg:\n    prober: postgres\n    timeout: {}\n    postgres:\n"
+                    "      user: vigil\n      password: {}\n      database: test\n{}",
+                    timeout, password, extra),
+        "vigil.yml", kinds_.ConfigRegistry());
+    EXPECT_TRUE(loaded) << (loaded ? "" : loaded.error().front().ToString());
+    return loaded ? loaded->modules.at("pg") : config::ModuleConfig{};
+  }
+
+  std::unique_ptr<TargetProber> Prober(const config::ModuleConfig& module) {
+    auto prober =
+        kinds_.Find("postgres")->NewTarget(module, fmt::format("127.0.0.1:{}", server_->port()));
+    EXPECT_TRUE(prober) << (prober ? "" : prober.error().message);
+    return prober ? std::move(*prober) : nullptr;
+  }
+
+  // Runs one probe on a fresh loop; `elapsed` is how long Probe() itself took.
+  ProbeResult Run(TargetProber& prober, milliseconds timeout,
+                  steady_clock::duration* elapsed = nullptr) {
+    asio::io_context io;
+    ProbeResult result;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          auto start = steady_clock::now();
+          result = co_await prober.Probe(timeout);
+          if (elapsed != nullptr) *elapsed = steady_clock::now() - start;
+        },
+        asio::detached);
+    io.run();
+    return result;
+  }
+
+  std::string Sql(const std::string& database, const std::string& sql) {
+    auto out = server_->Sql(database, sql);
+    EXPECT_TRUE(out) << out.error().message;
+    return out ? *out : "";
+  }
+
+  static inline PostgresServer* server_ = nullptr;
+  util::WorkerPool pool_{2, 8};
+  ProbeKindRegistry kinds_;
+};
+
+TEST_F(PostgresProbeTest, UpWithServerSettingsAndSizes) {
+  auto prober = Prober(Module());
+  ProbeResult r = Run(*prober, milliseconds(5000));
+  ASSERT_TRUE(r.success) << r.failure_reason;
+  EXPECT_EQ(Value(r, "pg_up"), 1);
+  EXPECT_EQ(Value(r, "pg_settings_max_connections"),
+            std::stod(Sql("postgres", "SHOW max_connections")));
+  EXPECT_EQ(Value(r, "pg_settings_shared_buffers_bytes"),
+            std::stod(Sql("postgres",
+                          "SELECT setting::bigint * 8192 FROM pg_settings "
+                          "WHERE name = 'shared_buffers'")));
+  EXPECT_EQ(Value(r, "pg_settings_statement_timeout_seconds"), 5);  // the probe's own session
+  EXPECT_GT(Value(r, "pg_database_size_bytes", {{"datname", "test"}}).value_or(0), 0);
+  EXPECT_GT(Value(r, "pg_postmaster_start_time_seconds").value_or(0), 1.7e9);
+  EXPECT_EQ(Value(r, "pg_replication_is_replica"), 0);
+  EXPECT_EQ(Value(r, "pg_replication_lag_seconds"), 0);
+  EXPECT_EQ(Value(r, "pg_locks_count", {{"datname", "test"}, {"mode", "sireadlock"}}), 0);
+  EXPECT_EQ(Find(r, "pg_locks_count")->metric.size(), 9u * 4u);  // 4 databases x 9 modes
+  EXPECT_EQ(Find(r, "pg_stat_activity_count")->metric.size(), 6u * 4u);
+  EXPECT_GE(Value(r, "pg_stat_database_numbackends", {{"datname", "test"}}).value_or(0), 1);
+  EXPECT_GT(Value(r, "pg_stat_database_xact_commit", {{"datname", "test"}}).value_or(0), 0);
+  for (const auto& m : Find(r, "pg_scrape_collector_success")->metric) {
+    EXPECT_EQ(m.gauge.value, 1) << m.label[0].value;
+  }
+}
+
+// Every family we emit that postgres_exporter 0.11 also emits has its HELP
+// text and type (the reference lines come from its real output, kept in testdata).
+TEST_F(PostgresProbeTest, HelpAndTypeMatchPostgresExporter) {
+  std::ifstream in(std::string(VIGIL_SOURCE_DIR) +
+                   "/exporters/postgres/testdata/postgres_exporter_0.11_help_type.txt");
+  std::map<std::string, std::pair<std::string, std::string>> reference;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream words(line);
+    std::string hash, kind, name, rest;
+    words >> hash >> kind >> name;
+    std::getline(words, rest);
+    if (!rest.empty() && rest.front() == ' ') rest.erase(0, 1);
+    (kind == "HELP" ? reference[name].first : reference[name].second) = rest;
+  }
+  ASSERT_GT(reference.size(), 250u);
+  ProbeResult r = Run(*Prober(Module()), milliseconds(5000));
+  ASSERT_TRUE(r.success) << r.failure_reason;
+  int compared = 0;
+  for (const auto& f : r.families) {
+    auto it = reference.find(f.name);
+    if (it == reference.end()) continue;
+    ++compared;
+    EXPECT_EQ(f.help, it->second.first) << f.name;
+    std::string type = f.type == prometheus::MetricType::Counter ? "counter" : "gauge";
+    EXPECT_EQ(type, it->second.second) << f.name;
+  }
+  EXPECT_GE(compared, 200);
+}
+
+TEST_F(PostgresProbeTest, OnePersistentConnection) {
+  const std::string backends =
+      "SELECT string_agg(pid::text, ',') FROM pg_stat_activity WHERE application_name = 'vigil'";
+  auto prober = Prober(Module());
+  ASSERT_TRUE(Run(*prober, milliseconds(5000)).success);
+  std::string first = Sql("postgres", backends);
+  EXPECT_EQ(first.find(','), std::string::npos) << first;  // exactly one backend
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(Run(*prober, milliseconds(5000)).success);
+  EXPECT_EQ(Sql("postgres", backends), first);  // the same backend process
+}
+
+TEST_F(PostgresProbeTest, IdleConnectionsAreCounted) {
+  std::vector<std::unique_ptr<pqxx::connection>> idle;
+  for (int i = 0; i < 5; ++i)
+    idle.push_back(std::make_unique<pqxx::connection>(server_->UserDsn()));
+  ProbeResult r = Run(*Prober(Module()), milliseconds(5000));
+  ASSERT_TRUE(r.success) << r.failure_reason;
+  EXPECT_GE(
+      Value(r, "pg_stat_activity_count", {{"datname", "test"}, {"state", "idle"}}).value_or(0), 5);
+  EXPECT_GE(Value(r, "pg_stat_database_numbackends", {{"datname", "test"}}).value_or(0), 6);
+}
+
+TEST_F(PostgresProbeTest, UserTablesAfterInsertAndAnalyze) {
+  Sql("test",
+      "DROP TABLE IF EXISTS probe_rows; CREATE TABLE probe_rows (id int PRIMARY KEY); "
+      "INSERT INTO probe_rows SELECT generate_series(1, 1234); ANALYZE probe_rows");
+  ProbeResult r = Run(*Prober(Module()), milliseconds(5000));
+  ASSERT_TRUE(r.success) << r.failure_reason;
+  std::map<std::string, std::string> table = {
+      {"datname", "test"}, {"schemaname", "public"}, {"relname", "probe_rows"}};
+  EXPECT_EQ(Value(r, "pg_stat_user_tables_n_live_tup", table), 1234);
+  EXPECT_EQ(Value(r, "pg_stat_user_tables_n_dead_tup", table), 0);
+  EXPECT_EQ(Value(r, "pg_stat_user_tables_n_tup_ins", table), 1234);
+  EXPECT_GT(Value(r, "pg_stat_user_tables_last_analyze", table).value_or(0), 1.7e9);
+  EXPECT_EQ(Value(r, "pg_stat_user_tables_last_vacuum", table), 0);
+  EXPECT_GT(Value(r, "pg_stat_user_tables_table_size_bytes", table).value_or(0), 0);
+  EXPECT_GT(Value(r, "pg_stat_user_tables_index_size_bytes", table).value_or(0), 0);
+}
+
+TEST_F(PostgresProbeTest, TopStatementsFromPgStatStatements) {
+  for (int i = 0; i < 3; ++i) Sql("test", "SELECT count(*) FROM pg_class");
+  ProbeResult r = Run(*Prober(Module("      stat_statements_limit: 3\n")), milliseconds(5000));
+  ASSERT_TRUE(r.success) << r.failure_reason;
+  const auto* calls = Find(r, "pg_stat_statements_calls_total");
+  ASSERT_NE(calls, nullptr);
+  EXPECT_EQ(calls->metric.size(), 3u);
+  ASSERT_NE(Find(r, "pg_stat_statements_seconds_total"), nullptr);
+  ASSERT_NE(Find(r, "pg_stat_statements_mean_seconds"), nullptr);
+  EXPECT_EQ(Value(r, "pg_scrape_collector_success", {{"collector", "stat_statements"}}), 1);
+}
+
+TEST_F(PostgresProbeTest, CustomQueriesAndReadOnlySessions) {
+  ProbeResult r =
+      Run(*Prober(Module("      queries:\n"
+                         "        app_kinds:\n"
+                         "          query: SELECT 'a' AS kind, 3 AS n, 10 AS total UNION ALL "
+                         "SELECT 'b', 5, 20\n"
+                         "          metrics:\n"
+                         "            - kind: {usage: LABEL}\n"
+                         "            - n: {usage: GAUGE, description: Things by kind}\n"
+                         "            - total: {usage: COUNTER}\n"
+                         "        app_writer:\n"
+                         "          query: CREATE TABLE vigil_must_not_exist (i int)\n"
+                         "          metrics:\n"
+                         "            - i: {usage: GAUGE}\n")),
+          milliseconds(5000));
+  EXPECT_FALSE(r.success);
+  EXPECT_EQ(r.failure_reason, "query");
+  EXPECT_EQ(Value(r, "pg_up"), 1);
+  EXPECT_EQ(Value(r, "app_kinds_n", {{"kind", "a"}}), 3);
+  EXPECT_EQ(Value(r, "app_kinds_n", {{"kind", "b"}}), 5);
+  EXPECT_EQ(Find(r, "app_kinds_n")->help, "Things by kind");
+  EXPECT_EQ(Find(r, "app_kinds_total")->type, prometheus::MetricType::Counter);
+  EXPECT_EQ(Value(r, "pg_scrape_collector_success", {{"collector", "app_kinds"}}), 1);
+  EXPECT_EQ(Value(r, "pg_scrape_collector_success", {{"collector", "app_writer"}}), 0);
+  EXPECT_EQ(Sql("test", "SELECT count(*) FROM pg_class WHERE relname = 'vigil_must_not_exist'"),
+            "0");
+}
+
+TEST_F(PostgresProbeTest, CredentialsFromAnOnDemandUrl) {
+  auto loaded = config::LoadString("modules:\n  pg:\n    prober: postgres\n", "vigil.yml",
+                                   kinds_.ConfigRegistry());
+  ASSERT_TRUE(loaded);
+  auto prober = kinds_.Find("postgres")
+                    ->NewTarget(loaded->modules.at("pg"),
+                                fmt::format("postgresql://vigil:{}@127.0.0.1:{}/test",
+                                            PostgresServer::kPassword, server_->port()));
+  ASSERT_TRUE(prober) << prober.error().message;
+  ProbeResult r = Run(**prober, milliseconds(5000));
+  EXPECT_TRUE(r.success) << r.failure_reason;
+  EXPECT_GT(Value(r, "pg_database_size_bytes", {{"datname", "test"}}).value_or(0), 0);
+}
+
+TEST_F(PostgresProbeTest, KeywordValueDsnOverTheUnixSocket) {
+  auto module = Module(
+      "      queries:\n"
+      "        whoami:\n"
+      "          query: SELECT current_database() AS db, 1 AS connected\n"
+      "          metrics:\n"
+      "            - db: {usage: LABEL}\n"
+      "            - connected: {usage: GAUGE}\n");
+  auto prober = kinds_.Find("postgres")
+                    ->NewTarget(module, fmt::format("host={} port={} dbname=postgres",
+                                                    server_->socket_dir(), server_->port()));
+  ASSERT_TRUE(prober) << prober.error().message;
+  ProbeResult r = Run(**prober, milliseconds(5000));
+  EXPECT_TRUE(r.success) << r.failure_reason;
+  // The target's dbname wins over the module's database ("test").
+  EXPECT_EQ(Value(r, "whoami_connected", {{"db", "postgres"}}), 1);
+  EXPECT_EQ(Find(r, "whoami_connected")->metric.size(), 1u);
+}
+
+TEST_F(PostgresProbeTest, WrongPasswordIsAnAuthFailure) {
+  ProbeResult r = Run(*Prober(Module("", "5s", "not-the-password")), milliseconds(5000));
+  EXPECT_FALSE(r.success);
+  EXPECT_EQ(r.failure_reason, "auth");
+  EXPECT_EQ(Value(r, "pg_up"), 0);
+  EXPECT_EQ(r.families.size(), 1u);
+}
+
+TEST_F(PostgresProbeTest, StatementTimeoutCancelsASlowQuery) {
+  auto prober =
+      Prober(Module("      statement_timeout: 300ms\n"
+                    "      queries:\n"
+                    "        slow:\n"
+                    "          query: SELECT pg_sleep(3) IS NULL AS s\n"
+                    "          metrics:\n"
+                    "            - s: {usage: GAUGE}\n"));
+  steady_clock::duration took{};
+  ProbeResult r = Run(*prober, milliseconds(5000), &took);
+  EXPECT_FALSE(r.success);
+  EXPECT_EQ(r.failure_reason, "timeout");
+  EXPECT_EQ(Value(r, "pg_up"), 1);
+  EXPECT_EQ(Value(r, "pg_scrape_collector_success", {{"collector", "slow"}}), 0);
+  EXPECT_LT(took, milliseconds(2500));  // pg_sleep(3) was cut short
+}
+
+TEST_F(PostgresProbeTest, ProbeDeadlineHoldsWhileAStatementRunsOn) {
+  auto prober =
+      Prober(Module("      statement_timeout: 10s\n"
+                    "      queries:\n"
+                    "        slow:\n"
+                    "          query: SELECT pg_sleep(2) IS NULL AS s\n"
+                    "          metrics:\n"
+                    "            - s: {usage: GAUGE}\n",
+                    "1s"));
+  asio::io_context io;
+  ProbeResult first, second;
+  steady_clock::duration first_took{};
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        auto start = steady_clock::now();
+        first = co_await prober->Probe(milliseconds(1000));
+        first_took = steady_clock::now() - start;
+        second = co_await prober->Probe(milliseconds(1000));
+      },
+      asio::detached);
+  io.run();  // returns once the statement has finished on its worker
+  EXPECT_EQ(first.failure_reason, "timeout");
+  EXPECT_EQ(Value(first, "pg_up"), 0);
+  EXPECT_GE(first_took, milliseconds(1000));
+  EXPECT_LT(first_took, milliseconds(1500));
+  EXPECT_EQ(second.failure_reason, "busy");
+}
+
+// Stops and restarts the server (each CTest test runs in its own process and server).
+TEST_F(PostgresProbeTest, DownThenReconnectsAfterBackoff) {
+  auto prober = Prober(Module("      reconnect_backoff: 2s\n      reconnect_backoff_max: 2s\n"));
+  ASSERT_TRUE(Run(*prober, milliseconds(5000)).success);
+  ASSERT_TRUE(server_->Stop());
+  ProbeResult down = Run(*prober, milliseconds(5000));
+  EXPECT_FALSE(down.success);
+  EXPECT_EQ(down.failure_reason, "connect");
+  EXPECT_EQ(Value(down, "pg_up"), 0);
+  ProbeResult again = Run(*prober, milliseconds(5000));  // a failed connect: backoff starts
+  EXPECT_EQ(again.failure_reason, "connect");
+  auto restarted = server_->Restart();
+  ASSERT_TRUE(restarted) << restarted.error().message;
+  std::this_thread::sleep_for(milliseconds(2100));
+  ProbeResult up = Run(*prober, milliseconds(5000));
+  EXPECT_TRUE(up.success) << up.failure_reason;
+  EXPECT_EQ(Value(up, "pg_up"), 1);
+}
+
+}  // namespace
+}  // namespace vigil::exporters::postgres

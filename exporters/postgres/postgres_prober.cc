@@ -1,0 +1,223 @@
+#include "exporters/postgres/postgres_prober.h"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <chrono>
+#include <exception>
+#include <functional>
+#include <optional>
+#include <pqxx/connection>
+#include <pqxx/except>
+#include <utility>
+#include <vector>
+
+#include "daemon/util/backoff.h"
+#include "daemon/util/log.h"
+#include "daemon/util/run_within.h"
+#include "exporters/postgres/collectors.h"
+#include "exporters/common/family_set.h"
+#include "exporters/postgres/postgres_options.h"
+#include "exporters/postgres/postgres_target.h"
+
+namespace vigil::exporters::postgres {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+// What a probe needs to connect and collect; built once per target. Immutable.
+struct Settings {
+  ConnParams params;        // libpq keywords, with the target's password if it had one
+  config::Secret password;  // the module's; used when params has no "password"
+  std::string display;      // host:port/dbname
+  std::shared_ptr<const PostgresOptions> options;
+};
+
+// The connection of one target. Touched only by the worker running the
+// target's current call (Session::busy hands it over between threads).
+struct Session {
+  std::atomic<bool> busy{false};
+  std::unique_ptr<pqxx::connection> connection;
+};
+
+// What one call on a worker found.
+struct Outcome {
+  bool up = false;                                 // connected (pg_up)
+  std::string reason;                              // "" on success
+  std::string message;                             // detail for the debug log
+  bool connect_failed = false;                     // drives the reconnect backoff
+  std::vector<prometheus::MetricFamily> families;  // when up
+};
+
+std::string ConnectReason(std::string_view message) {
+  for (std::string_view auth :
+       {"password authentication failed", "no password supplied", "authentication failed",
+        "pg_hba.conf rejects", "no pg_hba.conf entry"}) {
+    if (message.find(auth) != std::string_view::npos) return "auth";
+  }
+  if (message.find("timeout expired") != std::string_view::npos) return "timeout";
+  return "connect";
+}
+
+std::optional<Outcome> Connect(Session& session, const Settings& settings) {
+  ConnParams params = settings.params;
+  if (!params.contains("password")) {
+    auto password = settings.password.Resolve();
+    if (!password) return Outcome{false, "secret", password.error().message, true, {}};
+    if (!password->empty()) params["password"] = *password;
+  }
+  try {
+    session.connection = std::make_unique<pqxx::connection>(BuildConnInfo(params));
+  } catch (const std::exception& e) {
+    std::string message = e.what();
+    while (!message.empty() && message.back() == '\n') message.pop_back();
+    return Outcome{false, ConnectReason(message), std::move(message), true, {}};
+  }
+  return std::nullopt;
+}
+
+// Runs on a worker.
+Outcome ProbeOnWorker(Session& session, const Settings& settings) {
+  if (session.connection == nullptr || !session.connection->is_open()) {
+    session.connection.reset();
+    if (auto failed = Connect(session, settings)) return std::move(*failed);
+  }
+  Collection collection = Collect(*session.connection, *settings.options);
+  if (collection.reason == "connect") {
+    session.connection.reset();
+    return Outcome{false, "connect", std::move(collection.message), false, {}};
+  }
+  Outcome outcome{true, std::move(collection.reason), std::move(collection.message), false,
+                  std::move(collection.families)};
+  FamilySet up;
+  up.Add("pg_up",
+         "Whether the last scrape of metrics from PostgreSQL was able to connect to the server "
+         "(1 for yes, 0 for no).",
+         prometheus::MetricType::Gauge, 1);
+  for (auto& family : up.Take()) outcome.families.push_back(std::move(family));
+  return outcome;
+}
+
+std::vector<prometheus::MetricFamily> DownFamilies() {
+  FamilySet set;
+  set.Add("pg_up",
+          "Whether the last scrape of metrics from PostgreSQL was able to connect to the server "
+          "(1 for yes, 0 for no).",
+          prometheus::MetricType::Gauge, 0);
+  return set.Take();
+}
+
+class PostgresTargetProber final : public TargetProber {
+ public:
+  PostgresTargetProber(util::WorkerPool& pool, std::shared_ptr<const Settings> settings,
+                       uint64_t seed)
+      : pool_(pool),
+        settings_(std::move(settings)),
+        session_(std::make_shared<Session>()),
+        backoff_(settings_->options->reconnect_backoff, settings_->options->reconnect_backoff_max,
+                 seed) {}
+
+  boost::asio::awaitable<ProbeResult> Probe(milliseconds timeout) override {
+    ProbeResult result;
+    result.families = DownFamilies();
+    if (session_->busy.load()) {
+      result.failure_reason = "busy";
+      Log("the previous probe's call is still running");
+      co_return result;
+    }
+    if (steady_clock::now() < retry_at_) {
+      result.failure_reason = last_reason_;
+      co_return result;
+    }
+    session_->busy.store(true);
+    // A named callable: GCC 12 destroys a capturing lambda temporary inside a
+    // co_await expression twice.
+    auto work = [session = session_, settings = settings_]() {
+      Outcome outcome = ProbeOnWorker(*session, *settings);
+      session->busy.store(false);
+      return outcome;
+    };
+    auto call = co_await util::RunWithin(pool_, timeout, std::move(work));
+    using Status = util::BoundedCall<Outcome>::Status;
+    if (call.status == Status::kRejected) {
+      session_->busy.store(false);
+      result.failure_reason = "busy";
+      Log(call.error);
+      co_return result;
+    }
+    if (call.status == Status::kTimedOut) {
+      result.failure_reason = "timeout";
+      Log(fmt::format("no answer within {}ms", timeout.count()));
+      co_return result;
+    }
+    Outcome& outcome = *call.value;
+    if (outcome.connect_failed) {
+      retry_at_ = steady_clock::now() + backoff_.Next();
+      last_reason_ = outcome.reason;
+    } else if (outcome.up) {
+      backoff_.Reset();
+    }
+    if (!outcome.reason.empty()) {
+      result.failure_reason = outcome.reason;
+      Log(outcome.message);
+    }
+    result.success = outcome.reason.empty();
+    if (outcome.up) result.families = std::move(outcome.families);
+    co_return result;
+  }
+
+ private:
+  void Log(const std::string& message) const {
+    util::log::Debug("postgres probe failed", {{"target", settings_->display}, {"error", message}});
+  }
+
+  util::WorkerPool& pool_;
+  std::shared_ptr<const Settings> settings_;
+  std::shared_ptr<Session> session_;
+  util::Backoff backoff_;
+  steady_clock::time_point retry_at_{};
+  std::string last_reason_;
+};
+
+}  // namespace
+
+std::shared_ptr<const config::ProberOptions> PostgresKind::ParseOptions(
+    const YAML::Node& options, config::YamlErrorSink& errors) const {
+  return ParsePostgresOptions(options, errors);
+}
+
+util::Result<std::unique_ptr<TargetProber>> PostgresKind::NewTarget(
+    const config::ModuleConfig& module, const std::string& target) {
+  auto options = std::dynamic_pointer_cast<const PostgresOptions>(module.options);
+  if (options == nullptr) {
+    return util::Fail("module \"{}\" has no postgres options", module.name);
+  }
+  auto params = ParsePostgresTarget(target);
+  if (!params) return tl::unexpected(params.error());
+  auto settings = std::make_shared<Settings>();
+  settings->params = std::move(*params);
+  settings->options = options;
+  settings->password = options->password;  // unless the target carries one (Connect)
+  ConnParams& p = settings->params;
+  if (!options->user.empty()) p.try_emplace("user", options->user);
+  if (!options->database.empty()) p.try_emplace("dbname", options->database);
+  if (!options->sslmode.empty()) p.try_emplace("sslmode", options->sslmode);
+  milliseconds connect_timeout =
+      options->connect_timeout.count() > 0 ? options->connect_timeout : module.timeout;
+  milliseconds statement_timeout =
+      options->statement_timeout.count() > 0 ? options->statement_timeout : module.timeout;
+  // libpq takes whole seconds and treats 1 as 2.
+  p["connect_timeout"] =
+      std::to_string(std::max<int64_t>(2, (connect_timeout.count() + 999) / 1000));
+  std::string session_options = fmt::format(
+      "-c statement_timeout={} -c default_transaction_read_only=on", statement_timeout.count());
+  auto existing = p.find("options");
+  p["options"] = existing == p.end() ? session_options : existing->second + " " + session_options;
+  p.try_emplace("application_name", "vigil");
+  settings->display = DisplayName(p);
+  uint64_t seed = std::hash<std::string>{}(target);
+  return std::make_unique<PostgresTargetProber>(pool_, std::move(settings), seed);
+}
+
+}  // namespace vigil::exporters::postgres

@@ -1,0 +1,74 @@
+#include "exporters/redis/redis_options.h"
+
+#include <string>
+
+namespace vigil::exporters::redis {
+namespace {
+
+void EmitSecret(YAML::Emitter& out, const std::string& name, const config::Secret& secret) {
+  switch (secret.source()) {
+    case config::Secret::Source::kNone:
+      return;
+    case config::Secret::Source::kInline:
+      out << YAML::Key << name << YAML::Value << "<secret>";
+      return;
+    case config::Secret::Source::kFile:
+      out << YAML::Key << name + "_file" << YAML::Value << secret.reference();
+      return;
+    case config::Secret::Source::kEnv:
+      out << YAML::Key << name + "_env" << YAML::Value << secret.reference();
+      return;
+  }
+}
+
+void EmitDuration(YAML::Emitter& out, const char* key, util::Duration d) {
+  out << YAML::Key << key << YAML::Value << util::FormatDuration(d);
+}
+
+}  // namespace
+
+void RedisOptions::EmitYaml(YAML::Emitter& out) const {
+  out << YAML::BeginMap;
+  if (!username.empty()) out << YAML::Key << "username" << YAML::Value << username;
+  EmitSecret(out, "password", password);
+  EmitDuration(out, "connect_timeout", connect_timeout);
+  EmitDuration(out, "command_timeout", command_timeout);
+  EmitDuration(out, "reconnect_backoff", reconnect_backoff);
+  EmitDuration(out, "reconnect_backoff_max", reconnect_backoff_max);
+  out << YAML::EndMap;
+}
+
+std::shared_ptr<const RedisOptions> ParseRedisOptions(const YAML::Node& node,
+                                                      config::YamlErrorSink& errors) {
+  size_t before = errors.size();
+  auto options = std::make_shared<RedisOptions>();
+  config::MapReader map(node, "redis prober", errors);
+  if (!map.is_map()) return nullptr;
+  map.Read("username", options->username);
+  map.ReadSecret("password", options->password);
+  map.Read("connect_timeout", options->connect_timeout);
+  map.Read("command_timeout", options->command_timeout);
+  if (map.Read("reconnect_backoff", options->reconnect_backoff) &&
+      options->reconnect_backoff.count() == 0) {
+    errors.Add(map.Get("reconnect_backoff")->Mark(), "reconnect_backoff must be greater than 0");
+  }
+  map.Read("reconnect_backoff_max", options->reconnect_backoff_max);
+  if (options->reconnect_backoff_max < options->reconnect_backoff) {
+    auto at = map.KeyMark("reconnect_backoff_max");
+    errors.Addf(at ? *at : map.mark(),
+                "reconnect_backoff_max ({}) is less than reconnect_backoff ({})",
+                util::FormatDuration(options->reconnect_backoff_max),
+                util::FormatDuration(options->reconnect_backoff));
+  }
+  if (auto tls = map.KeyMark("tls_config")) {
+    map.Get("tls_config");
+    errors.Add(*tls,
+               "tls_config is not supported by the redis prober: this build's hiredis "
+               "(0.14) has no TLS");
+  }
+  map.Finish();
+  if (errors.size() != before) return nullptr;
+  return options;
+}
+
+}  // namespace vigil::exporters::redis
