@@ -9,14 +9,10 @@
 
 namespace vigil::app {
 
-// GET /api/v1/alerts in Prometheus's JSON format (so Grafana and tools that
-// read Prometheus's API can list vigil's alerts): every pending and firing
-// alert with labels, annotations, state, activeAt and value.
+// GET /api/v1/alerts and /api/v1/rules in Prometheus's JSON format (so Grafana
+// and tools that read Prometheus's API can list vigil's alerts and rules).
 web::Response ServeAlerts(const ruler::RuleManager& rules);
-
-// GET /api/v1/rules in Prometheus's JSON format: groups with their rules,
-// health, last error, evaluation times and (for alerting rules) alerts.
-web::Response ServeRules(const ruler::RuleManager& rules);
+web::Response ServeRules(const ruler::RuleManager& rules, std::string_view type);
 
 // The status page's HTML rows for active alerts and for Alertmanagers.
 std::string AlertRows(const ruler::RuleManager& rules);

@@ -225,7 +225,9 @@ void Daemon::RegisterHandlers() {
   server_->Handle("/api/v1/alerts",
                   web::Sync([this](const web::Request&) { return ServeAlerts(*rules_); }));
   server_->Handle("/api/v1/rules",
-                  web::Sync([this](const web::Request&) { return ServeRules(*rules_); }));
+                  web::Sync([this](const web::Request& r) {
+                    return ServeRules(*rules_, r.Param("type"));
+                  }));
   server_->Handle("/api/v1/status/config", web::Sync([this](const web::Request&) {
                     return web::Response{200, "text/plain; charset=utf-8",
                                          config::ToYaml(*config_), {}};

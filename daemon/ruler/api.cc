@@ -31,6 +31,14 @@ std::string GoFloatLowerE(double v) {
   return std::string(buf, res.ptr);
 }
 
+nlohmann::json ActiveAlertJson(const ActiveAlert& a) {
+  return {{"labels", LabelsJson(a.labels)},
+          {"annotations", MapJson(a.annotations)},
+          {"state", std::string(AlertStateName(a.state))},
+          {"activeAt", FormatRfc3339(a.active_at)},
+          {"value", GoFloatLowerE(a.value)}};
+}
+
 void AddStatus(nlohmann::json& j, const RuleStatus& st) {
   j["health"] = std::string(RuleHealthName(st.health));
   if (!st.last_error.empty()) j["lastError"] = st.last_error;
@@ -70,11 +78,7 @@ std::string RulesApiJson(const std::vector<std::shared_ptr<RuleGroup>>& groups,
         nlohmann::json alerts = nlohmann::json::array();
         for (const auto& a : r.alerting->ActiveAlerts()) {
           if (a.state == AlertState::kInactive) continue;
-          alerts.push_back({{"labels", LabelsJson(a.labels)},
-                            {"annotations", MapJson(a.annotations)},
-                            {"state", std::string(AlertStateName(a.state))},
-                            {"activeAt", FormatRfc3339(a.active_at)},
-                            {"value", GoFloatLowerE(a.value)}});
+          alerts.push_back(ActiveAlertJson(a));
         }
         j["state"] = std::string(AlertStateName(r.alerting->State()));
         j["name"] = spec.alert;
@@ -106,6 +110,20 @@ std::string RulesApiJson(const std::vector<std::shared_ptr<RuleGroup>>& groups,
                        {"lastEvaluation", FormatRfc3339(g->last_evaluation())}});
   }
   nlohmann::json body = {{"status", "success"}, {"data", {{"groups", std::move(jgroups)}}}};
+  return body.dump();
+}
+
+std::string AlertsApiJson(const std::vector<std::shared_ptr<RuleGroup>>& groups) {
+  nlohmann::json alerts = nlohmann::json::array();
+  for (const auto& g : groups) {
+    for (const auto& r : g->rules()) {
+      if (!r.alerting) continue;
+      for (const auto& a : r.alerting->ActiveAlerts()) {
+        if (a.state != AlertState::kInactive) alerts.push_back(ActiveAlertJson(a));
+      }
+    }
+  }
+  nlohmann::json body = {{"status", "success"}, {"data", {{"alerts", std::move(alerts)}}}};
   return body.dump();
 }
 

@@ -21,6 +21,11 @@ namespace vigil::ruler {
 std::string RulesApiJson(const std::vector<std::shared_ptr<RuleGroup>>& groups,
                          std::string_view type = "");
 
+// The body of Prometheus's `GET /api/v1/alerts`: every pending and firing alert
+// of the groups as {labels, annotations, state, activeAt, value}, values in Go's
+// 'e' format as Prometheus writes them. Thread-safe like RulesApiJson.
+std::string AlertsApiJson(const std::vector<std::shared_ptr<RuleGroup>>& groups);
+
 // Go's time.Time.Format(time.RFC3339Nano) in UTC for Unix ms; kUnset gives Go's zero
 // time "0001-01-01T00:00:00Z".
 std::string FormatRfc3339(int64_t unix_ms);

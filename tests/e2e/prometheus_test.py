@@ -382,12 +382,8 @@ class PrometheusScrapesVigilTest(unittest.TestCase):
         [quantile] = value("HistogramQuantile", *static, ("path", "/a"))
         self.assertAlmostEqual(quantile, 0.1 + 0.4 * 207 / 250, places=12)
 
-
-    # Known bug: daemon/app/api_handlers.cc writes "value" with fmt's "{}" ("1",
-    # "0.025"); Prometheus writes Go's FormatFloat(v, 'e', -1, 64) ("1e+00",
-    # "2.5e-02"), as daemon/ruler/api.cc's GoFloatLowerE does. Remove the marker
-    # with the fix: an unexpected success fails the run.
-    @unittest.expectedFailure
+    # Prometheus writes alert values as Go's FormatFloat(v, 'e', -1, 64)
+    # ("1e+00", "2.5e-02"); /api/v1/alerts must spell them the same.
     def test_alert_values_formatted_like_prometheus(self):
         got = self.firing_alerts()
         def values(server):
