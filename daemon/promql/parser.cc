@@ -130,13 +130,18 @@ class Lexer {
       case '}':
         return single(Tok::kRBrace, 1);
       case '[':
+        ++bracket_depth_;
         return single(Tok::kLBracket, 1);
       case ']':
+        if (bracket_depth_ > 0) --bracket_depth_;
         return single(Tok::kRBracket, 1);
       case ',':
         return single(Tok::kComma, 1);
       case ':':
-        return single(Tok::kColon, 1);
+        // As in Prometheus's lexer: outside brackets a colon starts an identifier
+        // (metric names may begin with ':'); inside `[..:..]` it is the subquery colon.
+        if (bracket_depth_ > 0) return single(Tok::kColon, 1);
+        break;
       case '@':
         return single(Tok::kAt, 1);
       case '+':
@@ -177,7 +182,7 @@ class Lexer {
         (c == '.' && std::isdigit(static_cast<unsigned char>(n)))) {
       return LexNumber(t);
     }
-    if (IsIdentStart(c)) {
+    if (IsIdentStart(c) || c == ':') {
       while (i_ < in_.size() && IsIdentChar(in_[i_])) ++i_;
       t.type = Tok::kIdent;
       t.text = std::string(in_.substr(static_cast<size_t>(t.pos), i_ - t.pos));
@@ -360,6 +365,7 @@ class Lexer {
   }
 
   std::string_view in_;
+  int bracket_depth_ = 0;  // open `[`: a colon inside is the subquery separator
   size_t i_ = 0;
 };
 

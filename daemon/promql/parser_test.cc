@@ -48,6 +48,12 @@ TEST(ParserTest, ReprintsCanonically) {
   EXPECT_EQ(Reprint("0x10"), "16");
   EXPECT_EQ(Reprint("-Inf"), "-Inf");
   EXPECT_EQ(Reprint("sum({\"and\"})"), "sum({\"and\"})");
+  // Outside brackets a colon starts a metric name, as in Prometheus's lexer
+  // (found by the fuzzer: `{":"}` re-printed as `:` must parse again).
+  EXPECT_EQ(Reprint("{\":\"}"), ":");
+  EXPECT_EQ(Reprint(":"), ":");
+  EXPECT_EQ(Reprint(":job:rate5m + 1"), ":job:rate5m + 1");
+  EXPECT_EQ(Reprint("x[5m:1m]"), "x[5m:1m]");
 }
 
 TEST(ParserTest, PrecedenceAndAssociativity) {
