@@ -1,5 +1,7 @@
 #include "daemon/promql/parser.h"
 
+#include "daemon/util/utf8.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -71,24 +73,6 @@ std::string Lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
-}
-
-void AppendUtf8(std::string& out, uint32_t r) {
-  if (r < 0x80) {
-    out += static_cast<char>(r);
-  } else if (r < 0x800) {
-    out += static_cast<char>(0xC0 | (r >> 6));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  } else if (r < 0x10000) {
-    out += static_cast<char>(0xE0 | (r >> 12));
-    out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (r >> 18));
-    out += static_cast<char>(0x80 | ((r >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  }
 }
 
 int HexVal(char c) {
@@ -333,13 +317,13 @@ class Lexer {
       case 'u': {
         uint32_t r = hex(4);
         if (r >= 0xD800 && r < 0xE000) throw ParseError{pos, "invalid syntax"};
-        AppendUtf8(value, r);
+        util::AppendUtf8(value, r);
         return;
       }
       case 'U': {
         uint32_t r = hex(8);
         if (r > 0x10FFFF || (r >= 0xD800 && r < 0xE000)) throw ParseError{pos, "invalid syntax"};
-        AppendUtf8(value, r);
+        util::AppendUtf8(value, r);
         return;
       }
       default:

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "daemon/template/detail/value.h"
+#include "daemon/util/utf8.h"
 
 namespace vigil::tmpl::detail {
 namespace {
@@ -98,22 +99,7 @@ std::string RuneDesc(int32_t r) {
   std::string out = fmt::format("U+{:04X}", r);
   std::string s;
   if (r >= 0) {
-    auto u = static_cast<uint32_t>(r);
-    if (u < 0x80) {
-      s += static_cast<char>(u);
-    } else if (u < 0x800) {
-      s += static_cast<char>(0xC0 | (u >> 6));
-      s += static_cast<char>(0x80 | (u & 0x3F));
-    } else if (u < 0x10000) {
-      s += static_cast<char>(0xE0 | (u >> 12));
-      s += static_cast<char>(0x80 | ((u >> 6) & 0x3F));
-      s += static_cast<char>(0x80 | (u & 0x3F));
-    } else {
-      s += static_cast<char>(0xF0 | (u >> 18));
-      s += static_cast<char>(0x80 | ((u >> 12) & 0x3F));
-      s += static_cast<char>(0x80 | ((u >> 6) & 0x3F));
-      s += static_cast<char>(0x80 | (u & 0x3F));
-    }
+    util::AppendUtf8(s, static_cast<uint32_t>(r));
   }
   std::string q = Quote(s);
   // Printable runes come back from Quote unescaped.

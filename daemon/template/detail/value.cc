@@ -1,5 +1,7 @@
 #include "daemon/template/detail/value.h"
 
+#include "daemon/util/utf8.h"
+
 #include <fmt/format.h>
 
 #include <charconv>
@@ -33,24 +35,6 @@ std::pair<uint32_t, size_t> DecodeRune(std::string_view s, size_t i) {
     return {0xFFFD, 1};
   }
   return {r, n};
-}
-
-void AppendRune(std::string& out, uint32_t r) {
-  if (r < 0x80) {
-    out += static_cast<char>(r);
-  } else if (r < 0x800) {
-    out += static_cast<char>(0xC0 | (r >> 6));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  } else if (r < 0x10000) {
-    out += static_cast<char>(0xE0 | (r >> 12));
-    out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (r >> 18));
-    out += static_cast<char>(0x80 | ((r >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  }
 }
 
 // An approximation of Go's strconv.IsPrint for runes beyond ASCII: the
@@ -162,7 +146,7 @@ class Printer {
 
   void BadVerb(char32_t verb, const Value& v) {
     buf += "%!";
-    AppendRune(buf, verb);
+    util::AppendUtf8(buf, verb);
     buf += '(';
     if (!v.valid()) {
       buf += "<nil>";
@@ -361,13 +345,13 @@ class Printer {
             return;
           case 'c': {
             std::string s;
-            AppendRune(s, v.i < 0 || v.i > 0x10FFFF ? 0xFFFD : static_cast<uint32_t>(v.i));
+            util::AppendUtf8(s, v.i < 0 || v.i > 0x10FFFF ? 0xFFFD : static_cast<uint32_t>(v.i));
             Pad(s);
             return;
           }
           case 'q': {
             std::string s;
-            AppendRune(s, v.i < 0 || v.i > 0x10FFFF ? 0xFFFD : static_cast<uint32_t>(v.i));
+            util::AppendUtf8(s, v.i < 0 || v.i > 0x10FFFF ? 0xFFFD : static_cast<uint32_t>(v.i));
             std::string q = Quote(s);
             if (s == "'") {
               q = "'\\''";
@@ -609,7 +593,7 @@ std::string Quote(std::string_view s) {
         break;
     }
     if (IsPrintRune(r)) {
-      AppendRune(out, r);
+      util::AppendUtf8(out, r);
     } else if (r < 0x20 || r == 0x7F) {
       out += fmt::format("\\x{:02x}", r);
     } else if (r < 0x10000) {
@@ -774,11 +758,11 @@ std::string Sprintf(std::string_view format, const std::vector<Value>& args) {
       p.buf += '%';
     } else if (!good) {
       p.buf += "%!";
-      AppendRune(p.buf, verb);
+      util::AppendUtf8(p.buf, verb);
       p.buf += "(BADINDEX)";
     } else if (arg_num >= args.size()) {
       p.buf += "%!";
-      AppendRune(p.buf, verb);
+      util::AppendUtf8(p.buf, verb);
       p.buf += "(MISSING)";
     } else {
       if (verb == 'v') {
