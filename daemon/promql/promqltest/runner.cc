@@ -1,5 +1,7 @@
 #include "daemon/promql/promqltest/runner.h"
 
+#include "daemon/promql/promqltest/series_values.h"
+
 #include <fmt/format.h>
 #include <re2/re2.h>
 
@@ -83,72 +85,6 @@ std::optional<int64_t> ParseTime(std::string_view s) {
   return d->count();
 }
 
-std::optional<double> ParseFloatToken(std::string_view tok) {
-  std::string s = Lower(tok);
-  if (s == "stale") return model::StaleNaN();
-  if (s == "inf" || s == "+inf") return std::numeric_limits<double>::infinity();
-  if (s == "-inf") return -std::numeric_limits<double>::infinity();
-  if (s == "nan" || s == "+nan" || s == "-nan") return std::numeric_limits<double>::quiet_NaN();
-  if (s.empty()) return std::nullopt;
-  std::string str(tok);
-  char* end = nullptr;
-  double v = std::strtod(str.c_str(), &end);
-  if (end != str.c_str() + str.size()) return std::nullopt;
-  return v;
-}
-
-// One expanded point: a value, or a gap (`_`).
-struct Point {
-  bool omitted = false;
-  double value = 0;
-};
-
-// Expands `a`, `a+bxn`, `a-bxn`, `axn`, `_`, `_xn`, `stale`.
-util::Result<std::vector<Point>> ExpandToken(std::string_view tok) {
-  std::vector<Point> out;
-  std::string_view body = tok;
-  std::optional<uint64_t> times;
-  size_t x = tok.rfind('x');
-  if (x != std::string_view::npos && x + 1 < tok.size() &&
-      std::all_of(tok.begin() + static_cast<std::ptrdiff_t>(x) + 1, tok.end(),
-                  [](char c) { return c >= '0' && c <= '9'; })) {
-    times = std::stoull(std::string(tok.substr(x + 1)));
-    body = tok.substr(0, x);
-  }
-  if (body == "_") {
-    uint64_t n = times ? *times : 1;
-    for (uint64_t i = 0; i < n; ++i) out.push_back(Point{true, 0});
-    return out;
-  }
-  // Split "a+b" / "a-b": the operator is a sign not at the start and not
-  // following an exponent marker.
-  size_t op = std::string_view::npos;
-  for (size_t i = 1; i < body.size(); ++i) {
-    if ((body[i] == '+' || body[i] == '-') && body[i - 1] != 'e' && body[i - 1] != 'E') {
-      op = i;
-      break;
-    }
-  }
-  std::string_view a = op == std::string_view::npos ? body : body.substr(0, op);
-  auto start = ParseFloatToken(a);
-  if (!start) return util::Fail("invalid value \"{}\"", tok);
-  double delta = 0;
-  if (op != std::string_view::npos) {
-    auto d = ParseFloatToken(body.substr(op + 1));
-    if (!d || !times) return util::Fail("invalid value \"{}\"", tok);
-    delta = body[op] == '-' ? -*d : *d;
-  }
-  double v = *start;
-  out.push_back(Point{false, v});
-  if (times) {
-    for (uint64_t i = 1; i <= *times; ++i) {
-      v += delta;
-      out.push_back(Point{false, v});
-    }
-  }
-  return out;
-}
-
 // Splits a series line into its selector text and the remaining tokens.
 util::Result<std::pair<std::string, std::vector<std::string>>> SplitSeriesLine(
     std::string_view line) {
@@ -186,7 +122,7 @@ util::Result<std::pair<std::string, std::vector<std::string>>> SplitSeriesLine(
 
 struct ExpectedSeries {
   model::Labels labels;
-  std::vector<Point> points;  // one for instant evals
+  std::vector<SeriesPoint> points;  // one for instant evals
 };
 
 struct Expectation {
@@ -347,12 +283,12 @@ class TestFile {
       series.first = *labels;
       int64_t t = 0;
       for (const auto& tok : split->second) {
-        auto pts = ExpandToken(tok);
+        auto pts = ExpandSeriesToken(tok);
         if (!pts) {
           report_.error = fmt::format("line {}: {}", lineno, pts.error().message);
           break;
         }
-        for (const Point& p : *pts) {
+        for (const SeriesPoint& p : *pts) {
           if (!p.omitted) series.second[t] = p.value;
           t += *step;
         }
@@ -542,7 +478,7 @@ class TestFile {
         continue;
       }
       if (split->second.empty()) {
-        auto v = ParseFloatToken(split->first);
+        auto v = ParseSeriesValue(split->first);
         if (v && !cmd.range) {
           cmd.scalar = *v;
           continue;
@@ -555,7 +491,7 @@ class TestFile {
       }
       ExpectedSeries es{*labels, {}};
       for (const auto& tok : split->second) {
-        auto pts = ExpandToken(tok);
+        auto pts = ExpandSeriesToken(tok);
         if (!pts) {
           ok = false;
           break;

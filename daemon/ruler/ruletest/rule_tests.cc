@@ -22,7 +22,7 @@
 #include "daemon/promql/parser.h"
 #include "daemon/ruler/group.h"
 #include "daemon/ruler/rule_file.h"
-#include "daemon/ruler/ruletest/series_values.h"
+#include "daemon/promql/promqltest/series_values.h"
 #include "daemon/store/store.h"
 #include "daemon/util/duration.h"
 
@@ -430,7 +430,7 @@ std::vector<std::string> RunGroup(const std::string& test_file, const TestFile& 
       auto line = promql::ParseSeriesLabels(in.series + " " + in.values);
       return {line ? labels.error().message : line.error().message};
     }
-    auto points = ExpandSeriesValues(in.values);
+    auto points = promqltest::ExpandSeriesValues(in.values);
     if (!points) return {points.error().message};
     for (size_t i = 0; i < points->size(); ++i) {
       if ((*points)[i].omitted) continue;

@@ -1,26 +1,26 @@
-#include "daemon/ruler/ruletest/series_values.h"
+#include "daemon/promql/promqltest/series_values.h"
 
 #include <algorithm>
 #include <cstdlib>
 #include <limits>
-#include <optional>
 #include <sstream>
 #include <string>
 
 #include "daemon/model/sample.h"
 
-namespace vigil::ruletest {
-namespace {
+namespace vigil::promqltest {
 
-std::optional<double> ParseNumber(std::string_view tok) {
-  std::string s(tok);
+std::optional<double> ParseSeriesValue(std::string_view token) {
+  std::string s(token);
   std::string lower = s;
   std::transform(lower.begin(), lower.end(), lower.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (lower == "stale") return model::StaleNaN();
   if (lower == "inf" || lower == "+inf") return std::numeric_limits<double>::infinity();
   if (lower == "-inf") return -std::numeric_limits<double>::infinity();
-  if (lower == "nan") return std::numeric_limits<double>::quiet_NaN();
+  if (lower == "nan" || lower == "+nan" || lower == "-nan") {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
   if (s.empty()) return std::nullopt;
   char* end = nullptr;
   double v = std::strtod(s.c_str(), &end);
@@ -28,7 +28,8 @@ std::optional<double> ParseNumber(std::string_view tok) {
   return v;
 }
 
-util::Result<void> ExpandToken(std::string_view tok, std::vector<SeriesPoint>& out) {
+util::Result<std::vector<SeriesPoint>> ExpandSeriesToken(std::string_view tok) {
+  std::vector<SeriesPoint> out;
   std::string_view body = tok;
   std::optional<uint64_t> times;
   size_t x = tok.rfind('x');
@@ -40,8 +41,10 @@ util::Result<void> ExpandToken(std::string_view tok, std::vector<SeriesPoint>& o
   }
   if (body == "_") {
     for (uint64_t i = 0; i < (times ? *times : 1); ++i) out.push_back(SeriesPoint{true, 0});
-    return {};
+    return out;
   }
+  // Split "a+b" / "a-b": the operator is a sign not at the start and not
+  // following an exponent marker.
   size_t op = std::string_view::npos;
   for (size_t i = 1; i < body.size(); ++i) {
     if ((body[i] == '+' || body[i] == '-') && body[i - 1] != 'e' && body[i - 1] != 'E') {
@@ -49,11 +52,11 @@ util::Result<void> ExpandToken(std::string_view tok, std::vector<SeriesPoint>& o
       break;
     }
   }
-  auto start = ParseNumber(op == std::string_view::npos ? body : body.substr(0, op));
+  auto start = ParseSeriesValue(op == std::string_view::npos ? body : body.substr(0, op));
   if (!start) return util::Fail("invalid value \"{}\"", tok);
   double delta = 0;
   if (op != std::string_view::npos) {
-    auto d = ParseNumber(body.substr(op + 1));
+    auto d = ParseSeriesValue(body.substr(op + 1));
     if (!d || !times) return util::Fail("invalid value \"{}\"", tok);
     delta = body[op] == '-' ? -*d : *d;
   }
@@ -63,19 +66,19 @@ util::Result<void> ExpandToken(std::string_view tok, std::vector<SeriesPoint>& o
     v += delta;
     out.push_back(SeriesPoint{false, v});
   }
-  return {};
+  return out;
 }
-
-}  // namespace
 
 util::Result<std::vector<SeriesPoint>> ExpandSeriesValues(std::string_view values) {
   std::vector<SeriesPoint> out;
   std::istringstream in{std::string(values)};
   std::string tok;
   while (in >> tok) {
-    if (auto r = ExpandToken(tok, out); !r) return tl::unexpected(r.error());
+    auto points = ExpandSeriesToken(tok);
+    if (!points) return tl::unexpected(points.error());
+    out.insert(out.end(), points->begin(), points->end());
   }
   return out;
 }
 
-}  // namespace vigil::ruletest
+}  // namespace vigil::promqltest
