@@ -123,7 +123,8 @@ std::vector<std::string> ProbeScheduler::Apply(const config::Config& config) {
         io_, clock_, probe.name, probe.interval,
         [this, weak = std::weak_ptr<Target>(target)](int64_t ts) -> asio::awaitable<void> {
           if (auto t = weak.lock()) co_await ProbeOnce(t, ts);
-        });
+        },
+        &lateness_);
     target->ticker->Start();
     next[probe.name] = target;
   }
@@ -228,8 +229,10 @@ std::vector<prometheus::MetricFamily> ProbeScheduler::Collect() const {
       }
     }
   }
-  std::vector<prometheus::MetricFamily> out{std::move(success), std::move(failure),
-                                            std::move(missed)};
+  std::vector<prometheus::MetricFamily> out{
+      std::move(success), std::move(failure), std::move(missed),
+      lateness_.ToFamily("vigil_probe_schedule_lateness_seconds",
+                         "How late scheduled probes started against their schedule.")};
   for (auto& [name, family] : merged) out.push_back(std::move(family));
   return out;
 }

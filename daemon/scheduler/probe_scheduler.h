@@ -64,9 +64,11 @@ class ProbeScheduler final : public prometheus::Collectable {
   // True once every current target finished at least one probe.
   bool FirstRoundDone() const;
   std::vector<TargetStatus> Status() const;
+  const LatenessHistogram& lateness() const { return lateness_; }
 
   // The latest result of every target plus per-target counters
-  // (vigil_probe_success_total, vigil_probe_failure_total{reason}).
+  // (vigil_probe_success_total, vigil_probe_failure_total{reason}) and
+  // vigil_probe_schedule_lateness_seconds (how late probes start).
   std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:
@@ -80,6 +82,7 @@ class ProbeScheduler final : public prometheus::Collectable {
   model::Appender& appender_;
   const util::Clock& clock_;
   std::map<std::string, std::shared_ptr<Target>> targets_;
+  LatenessHistogram lateness_;  // how late ticks start, shared by every target's ticker
 };
 
 }  // namespace vigil::scheduler

@@ -165,6 +165,8 @@ TEST(ProbeScheduler, ProbesOnScheduleAndRecordsResults) {
     }
   }
   EXPECT_TRUE(exported_failure);
+  // Every probe started on a tick whose lateness was recorded.
+  EXPECT_GE(scheduler.lateness().count(), status[0].failures + status[1].successes);
 
   // Removing a target writes stale markers for its series and stops it.
   size_t before = appender.samples.size();

@@ -33,12 +33,13 @@ std::chrono::milliseconds DelayToFirstTick(std::string_view key, std::chrono::mi
 }
 
 Ticker::Ticker(asio::io_context& io, const util::Clock& clock, std::string key,
-               std::chrono::milliseconds interval, Work work)
+               std::chrono::milliseconds interval, Work work, LatenessHistogram* lateness)
     : io_(io),
       clock_(clock),
       key_(std::move(key)),
       interval_(std::max(interval, std::chrono::milliseconds(1))),
       work_(std::move(work)),
+      lateness_(lateness),
       timer_(io) {}
 
 void Ticker::Start() {
@@ -58,6 +59,10 @@ asio::awaitable<void> Ticker::Run() {
     timer_.expires_at(next);
     co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
     if (stopped_) break;
+    if (lateness_ != nullptr) {
+      lateness_->Observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - next).count());
+    }
     co_await work_(clock_.NowMillis());
     next += interval_;
     for (auto now = std::chrono::steady_clock::now(); next <= now; next += interval_) {

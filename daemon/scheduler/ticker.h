@@ -11,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "daemon/scheduler/lateness.h"
 #include "daemon/util/clock.h"
 
 namespace vigil::scheduler {
@@ -31,8 +32,10 @@ class Ticker : public std::enable_shared_from_this<Ticker> {
   // `work(timestamp_ms)` gets the wall-clock time of the tick that started it.
   using Work = std::function<boost::asio::awaitable<void>(int64_t timestamp_ms)>;
 
+  // `lateness`, when given, records how late each tick starts (it must outlive
+  // the ticker's runs; the owner's histogram shared by all its tickers).
   Ticker(boost::asio::io_context& io, const util::Clock& clock, std::string key,
-         std::chrono::milliseconds interval, Work work);
+         std::chrono::milliseconds interval, Work work, LatenessHistogram* lateness = nullptr);
 
   void Start();
   void Stop();
@@ -47,6 +50,7 @@ class Ticker : public std::enable_shared_from_this<Ticker> {
   std::string key_;
   std::chrono::milliseconds interval_;
   Work work_;
+  LatenessHistogram* lateness_;
   boost::asio::steady_timer timer_;
   bool stopped_ = false;
   uint64_t missed_ = 0;
