@@ -52,6 +52,26 @@ std::string AlertRows(const ruler::RuleManager& rules) {
   return rows;
 }
 
+std::string RuleRows(const ruler::RuleManager& rules) {
+  std::string rows;
+  for (const auto& group : rules.groups()) {
+    for (const auto& rule : group->rules()) {
+      auto status = rule.status();
+      bool failing = status.health == ruler::RuleHealth::kErr;
+      rows += fmt::format(
+          "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.6f}s</td>"
+          "<td>{}</td></tr>\n",
+          HtmlEscape(group->name()), HtmlEscape(rule.name()),
+          rule.alerting ? "alerting" : "recording",
+          failing ? "<span class=err>err</span>" : std::string(ruler::RuleHealthName(status.health)),
+          status.last_evaluation == ruler::kUnset ? "never"
+                                                  : ruler::FormatRfc3339(status.last_evaluation),
+          status.last_duration_seconds, HtmlEscape(status.last_error));
+    }
+  }
+  return rows;
+}
+
 std::string AlertmanagerRows(const std::vector<notify::AlertmanagerStatus>& alertmanagers) {
   std::string rows;
   for (const auto& am : alertmanagers) {

@@ -16,6 +16,7 @@ web::Response ServeRules(const ruler::RuleManager& rules, std::string_view type)
 
 // The status page's HTML rows for active alerts and for Alertmanagers.
 std::string AlertRows(const ruler::RuleManager& rules);
+std::string RuleRows(const ruler::RuleManager& rules);
 std::string AlertmanagerRows(const std::vector<notify::AlertmanagerStatus>& alertmanagers);
 
 }  // namespace vigil::app

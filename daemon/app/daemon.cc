@@ -253,9 +253,11 @@ std::string Daemon::AlertSection() const {
   return fmt::format(
       "<h2>Active alerts</h2>\n<table>\n<tr><th>Alert</th><th>State</th><th>Labels</th>"
       "<th>Active since</th><th>Value</th></tr>\n{}</table>\n"
+      "<h2>Rules</h2>\n<table>\n<tr><th>Group</th><th>Rule</th><th>Type</th><th>Health</th>"
+      "<th>Last evaluation</th><th>Duration</th><th>Last error</th></tr>\n{}</table>\n"
       "<h2>Alertmanagers</h2>\n<table>\n<tr><th>URL</th><th>Queue</th><th>Sent</th>"
       "<th>Dropped</th><th>Last success</th><th>Last error</th></tr>\n{}</table>",
-      AlertRows(*rules_), AlertmanagerRows(notifier_.Status()));
+      AlertRows(*rules_), RuleRows(*rules_), AlertmanagerRows(notifier_.Status()));
 }
 
 std::string Daemon::ScrapeRows() const {

@@ -5,6 +5,7 @@ annotations, then resolved. Fault test: Alertmanager down for two minutes while
 alerts change, then back: every state change arrives and the error counters
 show the retries. HA test: two vigils with the same config, one alert."""
 
+import json
 import os
 import time
 import unittest
@@ -89,6 +90,14 @@ class AlertmanagerTest(unittest.TestCase):
         wait_until(lambda: self.firing()[0]["annotations"]["summary"] == "api error rate is 33.33%",
                    timeout=30, what="the annotation to settle")
         self.assertIn("/graph?g0.expr=", alert["generatorURL"])
+        # The status page and /api/v1/rules show the rule, healthy, and the alert.
+        page = get_text(v.base + "/")[1]
+        self.assertIn("<td>service</td><td>HighErrorRate</td><td>alerting</td><td>ok</td>", page)
+        rules = json.loads(get_text(v.base + "/api/v1/rules")[1])["data"]["groups"]
+        self.assertEqual([(r["name"], r["health"], r["state"]) for r in rules[0]["rules"]],
+                         [("HighErrorRate", "ok", "firing")])
+        alerts = json.loads(get_text(v.base + "/api/v1/alerts")[1])["data"]["alerts"]
+        self.assertEqual([a["labels"]["job"] for a in alerts if a["state"] == "firing"], ["api"])
 
         self.target.set_error_rate(0)
         wait_until(lambda: not self.firing(), timeout=40, what="the alert to resolve")
