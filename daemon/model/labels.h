@@ -5,6 +5,7 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace vigil::model {
@@ -26,6 +27,9 @@ class Labels {
   // Sorts; later duplicates of a name win; pairs with an empty value are dropped.
   Labels(std::initializer_list<Label> labels);
   static Labels FromUnsorted(std::vector<Label> labels);
+  // Takes pairs already sorted by name, with no duplicate names and no empty
+  // values (such as a copy of another Labels), without FromUnsorted's work.
+  static Labels FromSorted(std::vector<Label> sorted) { return Labels(std::move(sorted)); }
 
   // The value for `name`, or "" when absent (Prometheus treats both alike).
   std::string_view Get(std::string_view name) const;

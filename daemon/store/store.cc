@@ -20,6 +20,13 @@ using detail::XorChunk;
 
 // Samples per chunk before a new one is cut, as in Prometheus's head block.
 constexpr size_t kChunkSamples = 120;
+// From this many selected series on, Select sorts by the symbols' lexical
+// ranks instead of comparing strings: bringing the ranks up to date may cost
+// a pass over all symbols, which a large selection amortises. It does so only
+// with at most this many unranked symbols per selected series, so that ranking
+// a whole new store (1M symbols: about a second) is left to Compact().
+constexpr size_t kRankedSortMin = 1024;
+constexpr size_t kMaxUnrankedPerSeries = 2;
 // Value id standing for "the series lacks this label" in matcher memos.
 constexpr uint32_t kAbsent = std::numeric_limits<uint32_t>::max();
 
@@ -123,7 +130,8 @@ model::Labels Store::LabelsOfLocked(const MemSeries& series) const {
     labels.push_back(model::Label{std::string(symbols_.Get(series.label_ids[i])),
                                   std::string(symbols_.Get(series.label_ids[i + 1]))});
   }
-  return model::Labels::FromUnsorted(std::move(labels));
+  // label_ids come from a model::Labels: sorted, unique, no empty values.
+  return model::Labels::FromSorted(std::move(labels));
 }
 
 Store::MemSeries* Store::CreateSeriesLocked(const model::Labels& labels, uint64_t hash) {
@@ -297,33 +305,104 @@ std::vector<Store::SeriesRef> Store::PostingsForMatchersLocked(
   return out;
 }
 
+bool Store::LabelsLessLocked(const MemSeries& a, const MemSeries& b) const {
+  // Flattened name, value, name, value... comparison equals Labels' pairwise
+  // lexicographic order. Equal ids are equal strings, and distinct ids are
+  // distinct strings, so only the first differing id needs a string compare.
+  const size_t n = std::min(a.label_ids.size(), b.label_ids.size());
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t x = a.label_ids[i];
+    const uint32_t y = b.label_ids[i];
+    if (x != y) return symbols_.Get(x) < symbols_.Get(y);
+  }
+  return a.label_ids.size() < b.label_ids.size();
+}
+
+bool Store::SortByRanksLocked(std::vector<const MemSeries*>& ordered) const {
+  struct Key {
+    uint64_t head;  // see below
+    size_t begin;   // the series' label ranks are ranks[begin, end)
+    size_t end;
+    const MemSeries* series;
+  };
+  std::vector<uint32_t> ranks;
+  std::vector<Key> keys;
+  keys.reserve(ordered.size());
+  {
+    std::lock_guard ranks_lock(ranks_mu_);
+    if (symbols_.unranked_count() > kMaxUnrankedPerSeries * ordered.size()) return false;
+    symbols_.UpdateRanks();
+    for (const MemSeries* series : ordered) {
+      const size_t begin = ranks.size();
+      for (uint32_t id : series->label_ids) ranks.push_back(symbols_.Rank(id));
+      keys.push_back(Key{0, begin, ranks.size(), series});
+    }
+  }
+  if (keys.empty()) return true;
+  // Ranks follow the strings' order, so comparing the flattened name, value...
+  // ranks lexicographically gives model::Labels' order. Past the prefix all
+  // series share (often the metric name), the next two ranks plus one (0 for
+  // none, sorting first as a shorter label set does) packed into `head`
+  // decide most comparisons with one integer compare.
+  size_t shared = keys[0].end - keys[0].begin;
+  for (const Key& key : keys) {
+    const size_t len = std::min(shared, key.end - key.begin);
+    size_t n = 0;
+    while (n < len && ranks[key.begin + n] == ranks[keys[0].begin + n]) ++n;
+    shared = n;
+  }
+  auto rank_at = [&ranks](const Key& key, size_t i) -> uint64_t {
+    return key.begin + i < key.end ? uint64_t{ranks[key.begin + i]} + 1 : 0;
+  };
+  for (Key& key : keys) key.head = rank_at(key, shared) << 32 | rank_at(key, shared + 1);
+  const size_t skip = shared + 2;
+  std::sort(keys.begin(), keys.end(), [&ranks, skip](const Key& a, const Key& b) {
+    if (a.head != b.head) return a.head < b.head;
+    // Equal heads: both have the same length up to `skip`.
+    return std::lexicographical_compare(
+        ranks.begin() + std::min(a.begin + skip, a.end), ranks.begin() + a.end,
+        ranks.begin() + std::min(b.begin + skip, b.end), ranks.begin() + b.end);
+  });
+  for (size_t i = 0; i < keys.size(); ++i) ordered[i] = keys[i].series;
+  return true;
+}
+
 std::vector<model::Series> Store::Select(std::span<const model::Matcher> matchers, int64_t mint,
                                          int64_t maxt) const {
   std::vector<model::Series> out;
   if (mint > maxt) return out;
   std::shared_lock index_lock(index_mu_);
-  for (SeriesRef ref : PostingsForMatchersLocked(matchers)) {
-    const MemSeries& series = *series_.at(ref);
-    std::vector<model::Sample> samples;
+  const std::vector<SeriesRef> refs = PostingsForMatchersLocked(matchers);
+  std::vector<const MemSeries*> ordered;
+  ordered.reserve(refs.size());
+  for (SeriesRef ref : refs) ordered.push_back(series_.at(ref).get());
+  if (ordered.size() < kRankedSortMin || !SortByRanksLocked(ordered)) {
+    std::sort(ordered.begin(), ordered.end(),
+              [this](const MemSeries* a, const MemSeries* b) { return LabelsLessLocked(*a, *b); });
+  }
+  out.reserve(ordered.size());
+  // Decoded here first, then copied into a vector of the exact size: one
+  // allocation per series.
+  std::vector<model::Sample> scratch;
+  for (const MemSeries* series : ordered) {
+    scratch.clear();
     {
-      std::lock_guard series_lock(StripeFor(ref));
-      for (const XorChunk& chunk : series.chunks) {
+      std::lock_guard series_lock(StripeFor(series->ref));
+      for (const XorChunk& chunk : series->chunks) {
         if (chunk.max_t() < mint) continue;
         if (chunk.min_t() > maxt) break;
         XorChunk::Iterator it = chunk.Iter();
         while (it.Next()) {
           if (it.t() < mint) continue;
           if (it.t() > maxt) break;
-          samples.push_back(model::Sample{it.t(), it.v()});
+          scratch.push_back(model::Sample{it.t(), it.v()});
         }
       }
     }
-    if (samples.empty()) continue;
-    out.push_back(model::Series{LabelsOfLocked(series), std::move(samples)});
+    if (scratch.empty()) continue;
+    out.push_back(model::Series{LabelsOfLocked(*series),
+                                std::vector<model::Sample>(scratch.begin(), scratch.end())});
   }
-  index_lock.unlock();
-  std::sort(out.begin(), out.end(),
-            [](const model::Series& a, const model::Series& b) { return a.labels < b.labels; });
   return out;
 }
 
@@ -352,6 +431,8 @@ Store::CompactStats Store::Compact(int64_t now_ms) {
       stats.samples_dropped += dropped;
       if (chunks.empty()) emptied.push_back(ref);
     }
+    std::lock_guard ranks_lock(ranks_mu_);
+    symbols_.UpdateRanks();
   }
   if (emptied.empty()) return stats;
 
@@ -422,6 +503,7 @@ Store::Stats Store::GetStats() const {
   Stats stats;
   {
     std::shared_lock index_lock(index_mu_);
+    std::lock_guard ranks_lock(ranks_mu_);  // the symbols' rank arrays are counted
     stats.series = series_.size();
     stats.memory_bytes = IndexBytesLocked();
   }

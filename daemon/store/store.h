@@ -49,7 +49,10 @@ struct StoreOptions {
 // ones in Compact takes it exclusive. A series' samples are guarded by one of
 // 256 striped mutexes, held briefly by Append (to add a sample) and by Select
 // (to copy one series' window), so every returned series is a consistent
-// snapshot and appends to different series run in parallel.
+// snapshot and appends to different series run in parallel. A large Select
+// and Compact also take ranks_mu_ (after index_mu_, with no stripe held) to
+// refresh the symbols' lexical ranks that large Selects sort by; GetStats
+// takes it to count them.
 //
 // Errors: Append fails on an empty label set, an out-of-order or duplicate
 // sample, or the series limit; the message says which. Nothing else fails.
@@ -86,6 +89,8 @@ class Store final : public model::Appender, public model::Querier {
   // (whole chunks: a sample may outlive the retention by at most one chunk's
   // span, which is capped at half the retention), then deletes series
   // left without samples, with their postings and unreferenced symbols.
+  // Also ranks the symbols interned since the last call in lexical order, for
+  // large Selects (O(k log n + n) for k new symbols among n).
   // Called periodically by the app.
   CompactStats Compact(int64_t now_ms);
 
@@ -123,6 +128,12 @@ class Store final : public model::Appender, public model::Querier {
   MemSeries* FindSeriesLocked(const model::Labels& labels, uint64_t hash) const;
   bool SameLabelsLocked(const MemSeries& series, const model::Labels& labels) const;
   model::Labels LabelsOfLocked(const MemSeries& series) const;
+  // Whether a's label set sorts before b's (model::Labels order).
+  bool LabelsLessLocked(const MemSeries& a, const MemSeries& b) const;
+  // Sorts like LabelsLessLocked, comparing the symbols' lexical ranks (updated
+  // first, under ranks_mu_); false, leaving `ordered` as is, when too many
+  // symbols are unranked. The caller holds index_mu_ (shared suffices).
+  bool SortByRanksLocked(std::vector<const MemSeries*>& ordered) const;
   std::vector<SeriesRef> PostingsForMatchersLocked(std::span<const model::Matcher> matchers) const;
   std::vector<SeriesRef> PostingsForMatcherLocked(const model::Matcher& matcher,
                                                   uint32_t name_id) const;
@@ -132,6 +143,7 @@ class Store final : public model::Appender, public model::Querier {
   void RemoveSeriesLocked(SeriesRef ref);
   // Adds a sample to a series; the caller holds index_mu_ and the series' stripe.
   util::Result<void> AppendToSeries(MemSeries& series, int64_t t, double v);
+  // The caller holds index_mu_ exclusive, or shared together with ranks_mu_.
   size_t IndexBytesLocked() const;
   // Bytes of a series record, its label ids and its two hash-map nodes.
   static size_t SeriesRecordBytes(const MemSeries& series);
@@ -140,7 +152,10 @@ class Store final : public model::Appender, public model::Querier {
   std::atomic<int64_t> retention_ms_;
 
   mutable std::shared_mutex index_mu_;
-  detail::SymbolTable symbols_;                                       // guarded by index_mu_
+  // Guarded by index_mu_; its lexical ranks (UpdateRanks, Rank) by index_mu_
+  // exclusive, or shared together with ranks_mu_.
+  mutable detail::SymbolTable symbols_;
+  mutable std::mutex ranks_mu_;
   detail::PostingsIndex postings_;                                    // guarded by index_mu_
   std::unordered_map<SeriesRef, std::unique_ptr<MemSeries>> series_;  // guarded by index_mu_
   std::unordered_multimap<uint64_t, SeriesRef> by_hash_;              // guarded by index_mu_

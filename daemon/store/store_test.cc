@@ -6,6 +6,7 @@
 #include <bit>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -198,6 +199,55 @@ TEST(StoreTest, SelectAgreesWithBruteForce) {
     EXPECT_EQ(Names(store.Select(matchers, 0, 2000)), expected) << description;
     EXPECT_FALSE(expected.empty()) << description;
   }
+}
+
+// Large selections sort by the symbols' lexical ranks, updated incrementally
+// (or compare strings while too many symbols are unranked); checks the order
+// on both paths, across new symbols, removed series and reused symbol ids.
+TEST(StoreTest, LargeSelectionIsOrderedAcrossSymbolChurn) {
+  std::mt19937 rng(11);
+  Store store;
+  std::vector<Labels> old_series;
+  std::vector<Labels> live;
+  auto random_labels = [&rng](const std::string& name) {
+    model::LabelsBuilder builder;
+    builder.Set("__name__", name);
+    builder.Set("job", "j" + std::to_string(rng() % 50));
+    builder.Set("instance", "h" + std::to_string(rng() % 100000));
+    if (rng() % 4 == 0) builder.Set("a", "v" + std::to_string(rng() % 10));
+    return builder.Build();
+  };
+  auto add = [&](std::vector<Labels>& into, const std::string& name, int count, int64_t t) {
+    while (count > 0) {
+      Labels labels = random_labels(name);
+      if (std::find(into.begin(), into.end(), labels) != into.end()) continue;
+      into.push_back(labels);
+      MustAppend(store, labels, t, 1.0);
+      --count;
+    }
+  };
+  auto expect_ordered = [&](std::vector<Labels> expected) {
+    std::sort(expected.begin(), expected.end());
+    std::vector<std::string> want;
+    for (const Labels& labels : expected) want.push_back(labels.ToString());
+    EXPECT_EQ(Names(store.Select(std::vector<Matcher>{Re("__name__", "m|n")}, 0,
+                                 std::numeric_limits<int64_t>::max())),
+              want);
+  };
+  std::vector<Labels> others;
+  add(old_series, "n", 800, 0);
+  add(live, "m", 1500, 10'000'000);
+  add(others, "o", 3000, 10'000'000);  // not selected: their symbols are unranked
+  std::vector<Labels> both = live;
+  both.insert(both.end(), old_series.begin(), old_series.end());
+  expect_ordered(both);
+  // Drops the "n" series (their unique symbols are freed, and their ids are
+  // reused by the symbols of the series added next) and ranks all symbols.
+  EXPECT_EQ(store.Compact(10'000'000).series_removed, 800u);
+  add(live, "m", 700, 10'000'001);
+  expect_ordered(live);
+  add(live, "m", 5, 10'000'002);
+  expect_ordered(live);
 }
 
 TEST(StoreTest, OutOfOrderAndDuplicateSamples) {

@@ -48,5 +48,46 @@ TEST(SymbolTableTest, ViewsStayValidWhileTableGrows) {
   EXPECT_EQ(symbols.Find("value-9999"), symbols.Intern("value-9999"));
 }
 
+TEST(SymbolTableTest, RanksFollowLexicalOrderAcrossChurn) {
+  SymbolTable symbols;
+  const uint32_t b = symbols.Intern("b");
+  const uint32_t d = symbols.Intern("d");
+  const uint32_t a = symbols.Intern("a");
+  EXPECT_FALSE(symbols.ranks_current());
+  symbols.UpdateRanks();
+  EXPECT_TRUE(symbols.ranks_current());
+  EXPECT_EQ(symbols.Rank(a), 0u);
+  EXPECT_EQ(symbols.Rank(b), 1u);
+  EXPECT_EQ(symbols.Rank(d), 2u);
+  // "b" freed, its id reused by "e"; "c" new.
+  symbols.Release(b);
+  const uint32_t e = symbols.Intern("e");
+  EXPECT_EQ(e, b);
+  const uint32_t c = symbols.Intern("c");
+  symbols.Intern("c");  // a second reference changes nothing
+  EXPECT_FALSE(symbols.ranks_current());
+  symbols.UpdateRanks();
+  EXPECT_EQ(symbols.Rank(a), 0u);
+  EXPECT_EQ(symbols.Rank(c), 1u);
+  EXPECT_EQ(symbols.Rank(d), 2u);
+  EXPECT_EQ(symbols.Rank(e), 3u);
+  // Freeing leaves a gap; the order of the others holds without an update.
+  symbols.Release(a);
+  EXPECT_TRUE(symbols.ranks_current());
+  EXPECT_EQ(symbols.Rank(c), 1u);
+  EXPECT_EQ(symbols.Rank(d), 2u);
+  EXPECT_EQ(symbols.Rank(e), 3u);
+  // The next update drops the freed id: "a" is gone, "bb" new.
+  const uint32_t bb = symbols.Intern("bb");
+  EXPECT_EQ(bb, a);
+  EXPECT_EQ(symbols.unranked_count(), 1u);
+  symbols.UpdateRanks();
+  EXPECT_EQ(symbols.unranked_count(), 0u);
+  EXPECT_EQ(symbols.Rank(bb), 0u);
+  EXPECT_EQ(symbols.Rank(c), 1u);
+  EXPECT_EQ(symbols.Rank(d), 2u);
+  EXPECT_EQ(symbols.Rank(e), 3u);
+}
+
 }  // namespace
 }  // namespace vigil::store::detail
