@@ -1,6 +1,10 @@
 // PromQL engine benchmark: instant queries of typical alert rules over a
 // store holding 5 minutes of 15s samples, the evaluation time at the end.
 // Each case reports ns_per_series: CPU time divided by the input series.
+// The environment variables VIGIL_PROMQL_BENCH_RANGE (default "5m") and
+// VIGIL_PROMQL_BENCH_INTERVAL (default "15s") change the range of the queries
+// and the spacing of the samples, e.g. to "1m" and "5s" for
+// compare_prometheus.sh.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -15,14 +19,46 @@
 #include "daemon/promql/engine.h"
 #include "daemon/promql/parser.h"
 #include "daemon/store/store.h"
+#include "daemon/util/duration.h"
 
 namespace vigil::promql {
 namespace {
 
 constexpr int64_t kStart = 1'700'000'000'000;
-constexpr int64_t kInterval = 15'000;
-constexpr int kSamples = 21;  // 0s..300s
-constexpr int64_t kEnd = kStart + (kSamples - 1) * kInterval;
+
+// The sample spacing and the query range; the store holds range/interval + 1
+// samples per series and queries are evaluated at the last one.
+struct Window {
+  std::string range;  // as written in the queries, e.g. "5m"
+  int64_t range_ms = 0;
+  int64_t interval = 0;  // ms
+  int samples = 0;
+  int64_t end = 0;
+};
+
+int64_t DurationFromEnv(const char* name, const char* fallback, std::string* text) {
+  const char* value = std::getenv(name);
+  *text = value != nullptr ? value : fallback;
+  auto d = util::ParseDuration(*text);
+  if (!d || d->count() <= 0) {
+    std::fprintf(stderr, "%s: invalid duration \"%s\"\n", name, text->c_str());
+    std::exit(1);
+  }
+  return d->count();
+}
+
+const Window& GetWindow() {
+  static const Window kWindow = [] {
+    Window w;
+    std::string interval;
+    w.range_ms = DurationFromEnv("VIGIL_PROMQL_BENCH_RANGE", "5m", &w.range);
+    w.interval = DurationFromEnv("VIGIL_PROMQL_BENCH_INTERVAL", "15s", &interval);
+    w.samples = static_cast<int>(w.range_ms / w.interval) + 1;
+    w.end = kStart + (w.samples - 1) * w.interval;
+    return w;
+  }();
+  return kWindow;
+}
 
 void Check(const util::Result<void>& r) {
   if (!r) {
@@ -35,11 +71,14 @@ void Check(const util::Result<void>& r) {
 const store::Store& CounterStore() {
   static const std::unique_ptr<store::Store> kStore = [] {
     auto s = std::make_unique<store::Store>();
+    const Window& w = GetWindow();
     for (int i = 0; i < 100'000; ++i) {
       model::Labels l{{"__name__", "x"},
                       {"job", "job-" + std::to_string(i % 100)},
                       {"instance", "host-" + std::to_string(i)}};
-      for (int k = 0; k < kSamples; ++k) Check(s->Append(l, kStart + k * kInterval, k * 10.0 + i));
+      for (int k = 0; k < w.samples; ++k) {
+        Check(s->Append(l, kStart + k * w.interval, k * 10.0 + i));
+      }
     }
     return s;
   }();
@@ -51,6 +90,7 @@ const store::Store& CounterStore() {
 const store::Store& HistogramStore() {
   static const std::unique_ptr<store::Store> kStore = [] {
     auto s = std::make_unique<store::Store>();
+    const Window& w = GetWindow();
     const char* kLe[] = {"0.005", "0.01", "0.025", "0.05", "0.1",
                          "0.25",  "0.5",  "1",     "2.5",  "+Inf"};
     for (int h = 0; h < 1'000; ++h) {
@@ -59,8 +99,8 @@ const store::Store& HistogramStore() {
                         {"job", "job-" + std::to_string(h % 10)},
                         {"instance", "host-" + std::to_string(h)},
                         {"le", kLe[b]}};
-        for (int k = 0; k < kSamples; ++k) {
-          Check(s->Append(l, kStart + k * kInterval, k * (b + 1) * 3.0));
+        for (int k = 0; k < w.samples; ++k) {
+          Check(s->Append(l, kStart + k * w.interval, k * (b + 1) * 3.0));
         }
       }
     }
@@ -69,7 +109,8 @@ const store::Store& HistogramStore() {
   return *kStore;
 }
 
-void RunQuery(benchmark::State& state, const store::Store& store, const char* query, int series) {
+void RunQuery(benchmark::State& state, const store::Store& store, const std::string& query,
+              int series) {
   auto expr = ParseExpr(query);
   if (!expr) {
     state.SkipWithError(expr.error().message.c_str());
@@ -78,7 +119,7 @@ void RunQuery(benchmark::State& state, const store::Store& store, const char* qu
   Engine engine;
   size_t out = 0;
   for (auto _ : state) {
-    auto res = engine.InstantQuery(store, **expr, kEnd);
+    auto res = engine.InstantQuery(store, **expr, GetWindow().end);
     if (!res) {
       state.SkipWithError(res.error().message.c_str());
       return;
@@ -93,13 +134,14 @@ void RunQuery(benchmark::State& state, const store::Store& store, const char* qu
 }
 
 // The storage share of the cases above: one Select of the 100,000 series'
-// 5m window, no PromQL.
+// window, no PromQL.
 void BM_StoreSelectOnly(benchmark::State& state) {
   const store::Store& store = CounterStore();
   auto matcher = model::Matcher::Create(model::MatchType::kEqual, "__name__", "x");
   std::vector<model::Matcher> matchers{*matcher};
+  const Window& w = GetWindow();
   for (auto _ : state) {
-    auto series = store.Select(matchers, kEnd - 300'000, kEnd);
+    auto series = store.Select(matchers, w.end - w.range_ms, w.end);
     benchmark::DoNotOptimize(series.data());
   }
   state.counters["ns_per_series"] = benchmark::Counter(
@@ -108,13 +150,14 @@ void BM_StoreSelectOnly(benchmark::State& state) {
 BENCHMARK(BM_StoreSelectOnly)->Unit(benchmark::kMillisecond)->MinTime(3);
 
 void BM_SumRate(benchmark::State& state) {
-  RunQuery(state, CounterStore(), "sum by (job) (rate(x[5m]))", 100'000);
+  RunQuery(state, CounterStore(), "sum by (job) (rate(x[" + GetWindow().range + "]))", 100'000);
 }
 BENCHMARK(BM_SumRate)->Unit(benchmark::kMillisecond)->MinTime(3);
 
 void BM_HistogramQuantile(benchmark::State& state) {
   RunQuery(state, HistogramStore(),
-           "histogram_quantile(0.95, sum by (le, job) (rate(h_bucket[5m])))", 10'000);
+           "histogram_quantile(0.95, sum by (le, job) (rate(h_bucket[" + GetWindow().range + "])))",
+           10'000);
 }
 BENCHMARK(BM_HistogramQuantile)->Unit(benchmark::kMillisecond)->MinTime(3);
 
