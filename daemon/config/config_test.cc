@@ -1,6 +1,7 @@
 #include "daemon/config/config.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -105,7 +106,8 @@ scrape_configs:
 class FullConfigTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::path(::testing::TempDir()) / "vigil_full_config_test";
+    dir_ = std::filesystem::path(::testing::TempDir()) /
+           ("vigil_full_config_test" + std::to_string(getpid()));
     std::filesystem::create_directories(dir_);
     std::ofstream(dir_ / "am_password") << "  from-file\n";
     setenv("VIGIL_TEST_TOKEN", "from-env", 1);

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -126,7 +127,8 @@ probes:
 }
 
 TEST(RenderTest, NoSecretValueInOutput) {
-  auto dir = std::filesystem::path(::testing::TempDir()) / "vigil_render_test";
+  auto dir = std::filesystem::path(::testing::TempDir()) /
+             ("vigil_render_test" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "pw") << "file-secret-value";
   setenv("VIGIL_RENDER_TEST_TOKEN", "env-secret-value", 1);

@@ -1,6 +1,7 @@
 #include "daemon/config/secret.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -26,7 +27,8 @@ TEST(SecretTest, InlineNeverDescribesItsValue) {
 }
 
 TEST(SecretTest, FileIsReadOnEveryResolve) {
-  auto path = std::filesystem::path(::testing::TempDir()) / "vigil_secret_test_pw";
+  auto path = std::filesystem::path(::testing::TempDir()) /
+              ("vigil_secret_test_pw" + std::to_string(getpid()));
   std::ofstream(path) << "  first\n";
   Secret s = Secret::FromFile(path.string());
   EXPECT_EQ(s.Describe(), "file:" + path.string());

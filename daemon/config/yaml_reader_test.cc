@@ -1,6 +1,7 @@
 #include "daemon/config/yaml_reader.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -164,7 +165,8 @@ TEST(YamlReaderTest, LabelsValidateNamesAndDropEmptyValues) {
 }
 
 TEST(YamlReaderTest, ReadSecretForms) {
-  auto dir = std::filesystem::path(::testing::TempDir()) / "vigil_yaml_reader_test";
+  auto dir = std::filesystem::path(::testing::TempDir()) /
+             ("vigil_yaml_reader_test" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "token") << "tok\n";
   setenv("VIGIL_READER_TEST", "from-env", 1);

@@ -1,6 +1,7 @@
 #include "daemon/promql/promqltest/runner.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -15,7 +16,8 @@ namespace fs = std::filesystem;
 class RunnerTest : public ::testing::Test {
  protected:
   std::string Write(const std::string& name, const std::string& content) {
-    fs::path dir = fs::path(::testing::TempDir()) / "promqltest_runner";
+    fs::path dir =
+        fs::path(::testing::TempDir()) / ("promqltest_runner" + std::to_string(getpid()));
     fs::create_directories(dir);
     fs::path p = dir / name;
     std::ofstream(p) << content;
