@@ -189,6 +189,11 @@ Checked<Config> LoadString(std::string_view yaml, const std::string& filename,
 // "<secret>"; `*_file` and `*_env` show the path or variable name.
 std::string ToYaml(const Config& config);
 
+// Writes one secret the way ToYaml does: `name: <secret>` for an inline value,
+// `name_file: /path` or `name_env: VAR`, nothing when empty. For prober kinds'
+// ProberOptions::EmitYaml, so no secret value ever reaches the status page.
+void EmitSecret(YAML::Emitter& out, std::string_view name, const Secret& secret);
+
 // Section readers shared with prober kinds that embed the same options.
 // Reads Prometheus's HTTP client keys from `map` (basic_auth, authorization,
 // bearer_token*, tls_config, follow_redirects, enable_http2, proxy_url).

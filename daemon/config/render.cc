@@ -30,23 +30,6 @@ void EmitStrings(YAML::Emitter& out, std::string_view key, const std::vector<std
   out << YAML::EndSeq;
 }
 
-// `name: <secret>`, `name_file: /path` or `name_env: VAR`; nothing when empty.
-void EmitSecret(YAML::Emitter& out, std::string_view name, const Secret& secret) {
-  switch (secret.source()) {
-    case Secret::Source::kNone:
-      return;
-    case Secret::Source::kInline:
-      out << YAML::Key << std::string(name) << YAML::Value << std::string(kHidden);
-      return;
-    case Secret::Source::kFile:
-      out << YAML::Key << std::string(name) + "_file" << YAML::Value << secret.reference();
-      return;
-    case Secret::Source::kEnv:
-      out << YAML::Key << std::string(name) + "_env" << YAML::Value << secret.reference();
-      return;
-  }
-}
-
 void EmitTls(YAML::Emitter& out, const TlsConfig& tls) {
   out << YAML::Key << "tls_config" << YAML::Value << YAML::BeginMap;
   auto optional = [&](std::string_view key, const std::string& value) {
@@ -171,6 +154,22 @@ void EmitAlerting(YAML::Emitter& out, const AlertingConfig& alerting) {
 }
 
 }  // namespace
+
+void EmitSecret(YAML::Emitter& out, std::string_view name, const Secret& secret) {
+  switch (secret.source()) {
+    case Secret::Source::kNone:
+      return;
+    case Secret::Source::kInline:
+      out << YAML::Key << std::string(name) << YAML::Value << std::string(kHidden);
+      return;
+    case Secret::Source::kFile:
+      out << YAML::Key << std::string(name) + "_file" << YAML::Value << secret.reference();
+      return;
+    case Secret::Source::kEnv:
+      out << YAML::Key << std::string(name) + "_env" << YAML::Value << secret.reference();
+      return;
+  }
+}
 
 void ProberOptions::EmitYaml(YAML::Emitter& out) const {
   out << YAML::Flow << YAML::BeginMap << YAML::EndMap;

@@ -87,23 +87,6 @@ bool IsToken(std::string_view method) {
   });
 }
 
-// `name: <secret>`, `name_file: path` or `name_env: VAR`, as config::ToYaml does.
-void EmitSecret(YAML::Emitter& out, const std::string& name, const config::Secret& secret) {
-  switch (secret.source()) {
-    case config::Secret::Source::kNone:
-      return;
-    case config::Secret::Source::kInline:
-      out << YAML::Key << name << YAML::Value << "<secret>";
-      return;
-    case config::Secret::Source::kFile:
-      out << YAML::Key << name + "_file" << YAML::Value << secret.reference();
-      return;
-    case config::Secret::Source::kEnv:
-      out << YAML::Key << name + "_env" << YAML::Value << secret.reference();
-      return;
-  }
-}
-
 void EmitRegexps(YAML::Emitter& out, const char* key, const std::vector<Regexp>& regexps) {
   if (regexps.empty()) return;
   out << YAML::Key << key << YAML::Value << YAML::BeginSeq;
@@ -259,13 +242,13 @@ void HttpProbeOptions::EmitYaml(YAML::Emitter& out) const {
   if (http.basic_auth) {
     out << YAML::Key << "basic_auth" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "username" << YAML::Value << http.basic_auth->username;
-    EmitSecret(out, "password", http.basic_auth->password);
+    config::EmitSecret(out, "password", http.basic_auth->password);
     out << YAML::EndMap;
   }
   if (!http.authorization_credentials.Empty()) {
     out << YAML::Key << "authorization" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "type" << YAML::Value << http.authorization_type;
-    EmitSecret(out, "credentials", http.authorization_credentials);
+    config::EmitSecret(out, "credentials", http.authorization_credentials);
     out << YAML::EndMap;
   }
   const config::TlsConfig& tls = http.tls_config;

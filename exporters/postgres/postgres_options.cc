@@ -31,22 +31,6 @@ const char* UsageName(ColumnUsage usage) {
   return "DISCARD";
 }
 
-void EmitSecret(YAML::Emitter& out, const std::string& name, const config::Secret& secret) {
-  switch (secret.source()) {
-    case config::Secret::Source::kNone:
-      return;
-    case config::Secret::Source::kInline:
-      out << YAML::Key << name << YAML::Value << "<secret>";
-      return;
-    case config::Secret::Source::kFile:
-      out << YAML::Key << name + "_file" << YAML::Value << secret.reference();
-      return;
-    case config::Secret::Source::kEnv:
-      out << YAML::Key << name + "_env" << YAML::Value << secret.reference();
-      return;
-  }
-}
-
 // One `- column: {usage: GAUGE, description: ...}` item.
 void ParseColumn(const YAML::Node& item, const std::string& query, config::YamlErrorSink& errors,
                  std::vector<CustomColumn>& out) {
@@ -121,7 +105,7 @@ void ParseQueries(const YAML::Node& node, config::YamlErrorSink& errors,
 void PostgresOptions::EmitYaml(YAML::Emitter& out) const {
   out << YAML::BeginMap;
   if (!user.empty()) out << YAML::Key << "user" << YAML::Value << user;
-  EmitSecret(out, "password", password);
+  config::EmitSecret(out, "password", password);
   if (!database.empty()) out << YAML::Key << "database" << YAML::Value << database;
   if (!sslmode.empty()) out << YAML::Key << "sslmode" << YAML::Value << sslmode;
   for (auto [key, value] : {std::pair{"connect_timeout", connect_timeout},

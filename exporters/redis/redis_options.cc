@@ -5,22 +5,6 @@
 namespace vigil::exporters::redis {
 namespace {
 
-void EmitSecret(YAML::Emitter& out, const std::string& name, const config::Secret& secret) {
-  switch (secret.source()) {
-    case config::Secret::Source::kNone:
-      return;
-    case config::Secret::Source::kInline:
-      out << YAML::Key << name << YAML::Value << "<secret>";
-      return;
-    case config::Secret::Source::kFile:
-      out << YAML::Key << name + "_file" << YAML::Value << secret.reference();
-      return;
-    case config::Secret::Source::kEnv:
-      out << YAML::Key << name + "_env" << YAML::Value << secret.reference();
-      return;
-  }
-}
-
 void EmitDuration(YAML::Emitter& out, const char* key, util::Duration d) {
   out << YAML::Key << key << YAML::Value << util::FormatDuration(d);
 }
@@ -30,7 +14,7 @@ void EmitDuration(YAML::Emitter& out, const char* key, util::Duration d) {
 void RedisOptions::EmitYaml(YAML::Emitter& out) const {
   out << YAML::BeginMap;
   if (!username.empty()) out << YAML::Key << "username" << YAML::Value << username;
-  EmitSecret(out, "password", password);
+  config::EmitSecret(out, "password", password);
   EmitDuration(out, "connect_timeout", connect_timeout);
   EmitDuration(out, "command_timeout", command_timeout);
   EmitDuration(out, "reconnect_backoff", reconnect_backoff);
