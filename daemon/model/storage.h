@@ -11,6 +11,9 @@
 
 namespace vigil::model {
 
+// A series' handle inside one Appender, handed out by AppendRef; 0 is none.
+using SeriesRef = uint64_t;
+
 // Appender is how samples enter storage. Probes, scrapes and recording rules
 // write through it and never know who stores. Implementations are thread-safe.
 class Appender {
@@ -20,6 +23,20 @@ class Appender {
   // error ("out of order sample"); an equal timestamp with a different value is
   // rejected ("duplicate sample for timestamp"); the stale marker is accepted.
   virtual util::Result<void> Append(const Labels& labels, int64_t t, double v) = 0;
+
+  // Append for callers that write the same series again and again (scrape
+  // loops, probes): pass the ref the previous call returned for these labels
+  // (0 the first time) and keep the one returned, so the appender can skip
+  // looking the labels up. `labels` must be the series' labels even with a
+  // ref: a ref the appender no longer knows (its series was removed) falls
+  // back to them. Errors as Append. The default forwards to Append and
+  // returns 0 (no fast path).
+  virtual util::Result<SeriesRef> AppendRef(SeriesRef ref, const Labels& labels, int64_t t,
+                                            double v) {
+    (void)ref;
+    if (auto ok = Append(labels, t, v); !ok) return tl::unexpected(std::move(ok.error()));
+    return SeriesRef{0};
+  }
 };
 
 // Series is one selected time series: its labels and its float samples in

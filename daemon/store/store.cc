@@ -192,14 +192,26 @@ util::Result<void> Store::AppendToSeries(MemSeries& series, int64_t t, double v)
 }
 
 util::Result<void> Store::Append(const model::Labels& labels, int64_t t, double v) {
+  if (auto ref = AppendRef(0, labels, t, v); !ref) return tl::unexpected(std::move(ref.error()));
+  return {};
+}
+
+util::Result<model::SeriesRef> Store::AppendRef(model::SeriesRef ref, const model::Labels& labels,
+                                                int64_t t, double v) {
+  auto append = [this, t, v](MemSeries& series) -> util::Result<model::SeriesRef> {
+    std::lock_guard series_lock(StripeFor(series.ref));
+    if (auto ok = AppendToSeries(series, t, v); !ok) return tl::unexpected(std::move(ok.error()));
+    return series.ref;
+  };
   if (labels.empty()) return util::Fail("empty label set");
+  if (ref != 0) {
+    std::shared_lock index_lock(index_mu_);
+    if (auto it = series_.find(ref); it != series_.end()) return append(*it->second);
+  }
   const uint64_t hash = labels.Hash();
   {
     std::shared_lock index_lock(index_mu_);
-    if (MemSeries* series = FindSeriesLocked(labels, hash)) {
-      std::lock_guard series_lock(StripeFor(series->ref));
-      return AppendToSeries(*series, t, v);
-    }
+    if (MemSeries* series = FindSeriesLocked(labels, hash)) return append(*series);
   }
   std::unique_lock index_lock(index_mu_);
   MemSeries* series = FindSeriesLocked(labels, hash);  // another thread may have created it
@@ -210,8 +222,7 @@ util::Result<void> Store::Append(const model::Labels& labels, int64_t t, double 
     }
     series = CreateSeriesLocked(labels, hash);
   }
-  std::lock_guard series_lock(StripeFor(series->ref));
-  return AppendToSeries(*series, t, v);
+  return append(*series);
 }
 
 std::vector<Store::SeriesRef> Store::PostingsForMatcherLocked(const model::Matcher& matcher,

@@ -68,6 +68,11 @@ class Store final : public model::Appender, public model::Querier {
   // value bits); "series limit of N reached". The same t with the same value
   // bits is accepted and ignored. Stale markers are stored like any value.
   util::Result<void> Append(const model::Labels& labels, int64_t t, double v) override;
+  // Append by the ref a previous call returned: one hash-map lookup of the
+  // ref instead of hashing and comparing the labels. Refs are never reused,
+  // so a ref whose series was removed finds nothing and the labels are used.
+  util::Result<model::SeriesRef> AppendRef(model::SeriesRef ref, const model::Labels& labels,
+                                           int64_t t, double v) override;
 
   // See model::Querier: series matching all matchers (a missing label reads
   // as ""), with their samples in [mint, maxt] including stale markers,

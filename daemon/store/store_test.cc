@@ -281,6 +281,40 @@ TEST(StoreTest, OutOfOrderAndDuplicateSamples) {
   EXPECT_TRUE(std::isnan(selected[0].samples[1].v));
 }
 
+TEST(StoreTest, AppendRefReusesTheSeriesAndFallsBackToLabelsOnceItIsRemoved) {
+  Store store;
+  const Labels a{{"__name__", "a"}};
+  const Labels b{{"__name__", "b"}};
+  auto first = store.AppendRef(0, a, 1000, 1.0);
+  ASSERT_TRUE(first.has_value()) << first.error().message;
+  ASSERT_NE(*first, 0u);
+  auto second = store.AppendRef(*first, a, 2000, 2.0);
+  ASSERT_TRUE(second.has_value()) << second.error().message;
+  EXPECT_EQ(*second, *first);
+  // Append by labels lands on the same series, and the ref keeps working.
+  MustAppend(store, a, 3000, 3.0);
+  auto other = store.AppendRef(0, b, 1000, 5.0);
+  ASSERT_TRUE(other.has_value());
+  EXPECT_NE(*other, *first);
+  // Errors are those of Append.
+  auto older = store.AppendRef(*first, a, 1500, 9.0);
+  ASSERT_FALSE(older.has_value());
+  EXPECT_EQ(older.error().message, "out of order sample");
+
+  // `a` expires and is removed; its old ref is then unknown and the labels
+  // create a new series with a new ref.
+  MustAppend(store, b, 2'000'000, 6.0);
+  ASSERT_EQ(store.Compact(2'000'000).series_removed, 1u);
+  auto recreated = store.AppendRef(*first, a, 2'000'000, 7.0);
+  ASSERT_TRUE(recreated.has_value()) << recreated.error().message;
+  EXPECT_NE(*recreated, *first);
+  EXPECT_NE(*recreated, *other);
+  auto selected = store.Select(std::vector<Matcher>{Eq("__name__", "a")}, 0, 3'000'000);
+  ASSERT_EQ(selected.size(), 1u);
+  EXPECT_THAT(selected[0].samples, ElementsAre(Sample{2'000'000, 7.0}));
+  EXPECT_EQ(store.GetStats().appended_total, 6u);
+}
+
 TEST(StoreTest, RejectsEmptyLabelSet) {
   Store store;
   auto result = store.Append(Labels{}, 1000, 1.0);
