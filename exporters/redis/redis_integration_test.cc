@@ -1,6 +1,8 @@
-// The redis probe kind against a real redis-server (scripts/testenv/redis.sh).
+// The redis probe kind against a real redis-server (scripts/testenv/redis.sh),
+// over TCP, a unix socket and TLS.
 
 #include <fmt/format.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -8,7 +10,9 @@
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -16,7 +20,9 @@
 #include "daemon/config/config.h"
 #include "daemon/util/worker_pool.h"
 #include "exporters/common/prober.h"
+#include "exporters/redis/redis_connection.h"
 #include "exporters/redis/redis_prober.h"
+#include "tests/fixtures/db_fixture_util.h"
 #include "tests/fixtures/redis_fixture.h"
 
 namespace vigil::exporters::redis {
@@ -41,22 +47,10 @@ std::optional<double> Value(const ProbeResult& r, const std::string& name,
   return std::nullopt;
 }
 
-class RedisProbeTest : public ::testing::Test {
+// Loads modules and runs probes; the suites below add their server.
+class RedisKindTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    auto started = RedisServer::Start();
-    ASSERT_TRUE(started) << started.error().message;
-    server_ = started->release();
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-
-  void SetUp() override {
-    ASSERT_NE(server_, nullptr);
-    kinds_.Register(std::make_unique<RedisKind>(pool_));
-  }
+  RedisKindTest() { kinds_.Register(std::make_unique<RedisKind>(pool_)); }
 
   // A module "m" with the given `redis:` section (flow YAML) and timeout.
   config::ModuleConfig Module(const std::string& section, const std::string& timeout = "5s") {
@@ -93,9 +87,25 @@ class RedisProbeTest : public ::testing::Test {
     return result;
   }
 
-  static inline RedisServer* server_ = nullptr;
   util::WorkerPool pool_{2, 8};
   ProbeKindRegistry kinds_;
+};
+
+class RedisProbeTest : public RedisKindTest {
+ protected:
+  static void SetUpTestSuite() {
+    auto started = RedisServer::Start();
+    ASSERT_TRUE(started) << started.error().message;
+    server_ = started->release();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+
+  void SetUp() override { ASSERT_NE(server_, nullptr); }
+
+  static inline RedisServer* server_ = nullptr;
 };
 
 TEST_F(RedisProbeTest, UpWithCoreMetrics) {
@@ -266,6 +276,254 @@ TEST_F(RedisProbeTest, DownThenReconnectsAfterBackoff) {
   ProbeResult up = Run(*prober, milliseconds(1000));
   EXPECT_TRUE(up.success) << up.failure_reason;
   EXPECT_EQ(Value(up, "redis_up"), 1);
+}
+
+// A redis-server that speaks TLS only, on a free loopback port, with the test
+// CA of `redis.sh start-tls` (tls/ca.pem; tls/other-ca.pem did not sign the
+// server's certificate; tls/client.pem a client certificate it signed), which
+// requires client certificates when `require_client_certificate`. Same users
+// and passwords as RedisServer.
+class TlsRedisServer {
+ public:
+  static util::Result<std::unique_ptr<TlsRedisServer>> Start(bool require_client_certificate) {
+    auto dir = vigil::testing::MakeTempDir("vigil-redis-tls");
+    if (!dir) return tl::unexpected(dir.error());
+    auto port = vigil::testing::FreeLoopbackPort();
+    if (!port) return tl::unexpected(port.error());
+    std::unique_ptr<TlsRedisServer> server(new TlsRedisServer(*dir, *port));
+    auto out = vigil::testing::RunCommand(
+        {vigil::testing::SourcePath("scripts/testenv/redis.sh"), "start-tls", *dir,
+         std::to_string(*port)},
+        {fmt::format("VIGIL_REDIS_PASSWORD={}", RedisServer::kPassword),
+         fmt::format("VIGIL_REDIS_ACL_PASSWORD={}", RedisServer::kAclPassword),
+         fmt::format("VIGIL_REDIS_TLS_AUTH_CLIENTS={}",
+                     require_client_certificate ? "yes" : "no")});
+    if (!out) return tl::unexpected(out.error());
+    auto pid = vigil::testing::LastLineAsPid(*out);
+    if (!pid) return tl::unexpected(pid.error());
+    server->pid_ = *pid;
+    return server;
+  }
+  ~TlsRedisServer() {
+    if (pid_ != 0) {
+      (void)vigil::testing::RunCommand(
+          {vigil::testing::SourcePath("scripts/testenv/redis.sh"), "stop", dir_});
+    }
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+
+  // Runs one command with redis-cli over TLS as the default user.
+  util::Result<std::string> Command(int db, const std::vector<std::string>& args) const {
+    std::vector<std::string> argv = {"redis-cli", "--tls",
+                                     "--cacert",  ca_file(),
+                                     "--cert",    dir_ + "/tls/client.pem",
+                                     "--key",     dir_ + "/tls/client.key",
+                                     "-h",        "127.0.0.1",
+                                     "-p",        std::to_string(port_),
+                                     "-n",        std::to_string(db)};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto out =
+        vigil::testing::RunCommand(argv, {fmt::format("REDISCLI_AUTH={}", RedisServer::kPassword)});
+    if (!out) return out;
+    while (!out->empty() && out->back() == '\n') out->pop_back();
+    return out;
+  }
+
+  int port() const { return port_; }
+  int pid() const { return pid_; }
+  std::string url() const { return fmt::format("rediss://127.0.0.1:{}", port_); }
+  std::string ca_file() const { return dir_ + "/tls/ca.pem"; }
+  std::string other_ca_file() const { return dir_ + "/tls/other-ca.pem"; }
+  std::string client_cert_file() const { return dir_ + "/tls/client.pem"; }
+  std::string client_key_file() const { return dir_ + "/tls/client.key"; }
+
+ private:
+  TlsRedisServer(std::string dir, int port) : dir_(std::move(dir)), port_(port) {}
+
+  std::string dir_;
+  int port_;
+  int pid_ = 0;
+};
+
+class RedisTlsTest : public RedisKindTest {
+ protected:
+  static void SetUpTestSuite() {
+    auto started = TlsRedisServer::Start(false);
+    ASSERT_TRUE(started) << started.error().message;
+    server_ = started->release();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+
+  void SetUp() override { ASSERT_NE(server_, nullptr); }
+
+  static inline TlsRedisServer* server_ = nullptr;
+};
+
+TEST_F(RedisTlsTest, UpWithTheServersInfoOverTls) {
+  auto set = server_->Command(2, {"SET", "vigil:tls", "1"});
+  ASSERT_TRUE(set) << set.error().message;
+  ASSERT_EQ(*set, "OK");
+  auto prober = Prober(Module(fmt::format("{{password: vigil-test, tls_config: {{ca_file: {}}}}}",
+                                          server_->ca_file())),
+                       server_->url());
+  ProbeResult r = Run(*prober, milliseconds(5000));
+  ASSERT_TRUE(r.success) << r.failure_reason;
+  EXPECT_EQ(r.failure_reason, "");
+  EXPECT_EQ(Value(r, "redis_up"), 1);
+  EXPECT_EQ(Value(r, "redis_instance_info", "process_id", std::to_string(server_->pid())), 1);
+  EXPECT_EQ(Value(r, "redis_instance_info", "tcp_port", std::to_string(server_->port())), 1);
+  EXPECT_EQ(Value(r, "redis_db_keys", "db", "db2"), 1);
+  EXPECT_EQ(Value(r, "redis_db_keys", "db", "db15"), 0);  // CONFIG GET databases worked
+  EXPECT_GT(Value(r, "redis_exporter_last_scrape_ping_time_seconds").value_or(0), 0);
+
+  auto sets = Value(r, "redis_commands_total", "cmd", "set");
+  ASSERT_TRUE(sets.has_value());
+  ASSERT_TRUE(server_->Command(2, {"DEL", "vigil:tls"}));
+  ProbeResult again = Run(*prober, milliseconds(5000));
+  ASSERT_TRUE(again.success) << again.failure_reason;
+  EXPECT_EQ(Value(again, "redis_db_keys", "db", "db2"), 0);
+  EXPECT_EQ(Value(again, "redis_commands_total", "cmd", "del"), 1);
+  EXPECT_EQ(Value(again, "redis_commands_total", "cmd", "set"), *sets);
+  // The same TLS connection served both probes.
+  EXPECT_EQ(Value(again, "redis_connections_received_total"),
+            Value(r, "redis_connections_received_total").value_or(0) + 1);  // redis-cli DEL
+}
+
+TEST_F(RedisTlsTest, AclUserFromTheUrlAndServerName) {
+  auto prober = Prober(
+      Module(fmt::format("{{tls_config: {{ca_file: {}, server_name: localhost}}}}",
+                         server_->ca_file())),
+      fmt::format("rediss://vigil:{}@127.0.0.1:{}", RedisServer::kAclPassword, server_->port()));
+  ProbeResult r = Run(*prober, milliseconds(5000));
+  EXPECT_TRUE(r.success) << r.failure_reason;
+  EXPECT_EQ(Value(r, "redis_up"), 1);
+}
+
+TEST_F(RedisTlsTest, WrongCaIsATlsFailure) {
+  auto prober = Prober(Module(fmt::format("{{password: vigil-test, tls_config: {{ca_file: {}}}}}",
+                                          server_->other_ca_file())),
+                       server_->url());
+  ProbeResult r = Run(*prober, milliseconds(5000));
+  EXPECT_FALSE(r.success);
+  EXPECT_EQ(r.failure_reason, "tls");
+  EXPECT_EQ(Value(r, "redis_up"), 0);
+  ASSERT_EQ(r.families.size(), 1u);
+
+  // What the debug log says about it.
+  RedisAddress address;
+  address.host = "127.0.0.1";
+  address.port = server_->port();
+  address.tls = true;
+  config::TlsConfig tls;
+  tls.ca_file = server_->other_ca_file();
+  auto connection = RedisConnection::Open(address, tls, steady_clock::now() + milliseconds(5000));
+  ASSERT_FALSE(connection);
+  EXPECT_EQ(connection.error().kind, RedisIoError::Kind::kTls);
+  EXPECT_EQ(connection.error().message,
+            fmt::format("TLS handshake with 127.0.0.1:{} failed: certificate verify failed: "
+                        "self-signed certificate in certificate chain",
+                        server_->port()));
+}
+
+TEST_F(RedisTlsTest, NameMismatchIsATlsFailureUnlessVerificationIsOff) {
+  RedisAddress address;
+  address.host = "127.0.0.1";
+  address.port = server_->port();
+  address.tls = true;
+  config::TlsConfig tls;
+  tls.ca_file = server_->ca_file();
+  tls.server_name = "cache.example";
+  auto connection = RedisConnection::Open(address, tls, steady_clock::now() + milliseconds(5000));
+  ASSERT_FALSE(connection);
+  EXPECT_EQ(connection.error().kind, RedisIoError::Kind::kTls);
+  EXPECT_EQ(connection.error().message,
+            fmt::format("TLS handshake with 127.0.0.1:{} failed: certificate verify failed: "
+                        "hostname mismatch",
+                        server_->port()));
+
+  auto prober = Prober(
+      Module(fmt::format(
+          "{{password: vigil-test, tls_config: {{ca_file: {}, server_name: cache.example}}}}",
+          server_->ca_file())),
+      server_->url());
+  EXPECT_EQ(Run(*prober, milliseconds(5000)).failure_reason, "tls");
+
+  auto insecure = Prober(Module("{password: vigil-test, tls_config: {insecure_skip_verify: true}}"),
+                         server_->url());
+  ProbeResult r = Run(*insecure, milliseconds(5000));
+  EXPECT_TRUE(r.success) << r.failure_reason;
+}
+
+TEST_F(RedisTlsTest, PlainRedisToTheTlsPortIsDown) {
+  auto prober = Prober(Module("{password: vigil-test, command_timeout: 1s}"),
+                       fmt::format("redis://127.0.0.1:{}", server_->port()));
+  ProbeResult r = Run(*prober, milliseconds(5000));
+  EXPECT_FALSE(r.success);
+  EXPECT_EQ(r.failure_reason, "connect");
+  EXPECT_EQ(Value(r, "redis_up"), 0);
+}
+
+class RedisMutualTlsTest : public RedisKindTest {
+ protected:
+  static void SetUpTestSuite() {
+    auto started = TlsRedisServer::Start(true);
+    ASSERT_TRUE(started) << started.error().message;
+    server_ = started->release();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+
+  void SetUp() override { ASSERT_NE(server_, nullptr); }
+
+  static inline TlsRedisServer* server_ = nullptr;
+};
+
+TEST_F(RedisMutualTlsTest, ClientCertificate) {
+  auto prober = Prober(Module(fmt::format("{{password: vigil-test, tls_config: {{ca_file: {}, "
+                                          "cert_file: {}, key_file: {}}}}}",
+                                          server_->ca_file(), server_->client_cert_file(),
+                                          server_->client_key_file())),
+                       server_->url());
+  ProbeResult r = Run(*prober, milliseconds(5000));
+  EXPECT_TRUE(r.success) << r.failure_reason;
+  EXPECT_EQ(Value(r, "redis_up"), 1);
+  EXPECT_EQ(Value(r, "redis_instance_info", "process_id", std::to_string(server_->pid())), 1);
+}
+
+TEST_F(RedisMutualTlsTest, NoClientCertificateIsATlsFailure) {
+  auto prober = Prober(Module(fmt::format("{{password: vigil-test, tls_config: {{ca_file: {}}}}}",
+                                          server_->ca_file())),
+                       server_->url());
+  ProbeResult r = Run(*prober, milliseconds(5000));
+  EXPECT_FALSE(r.success);
+  EXPECT_EQ(r.failure_reason, "tls");
+  EXPECT_EQ(Value(r, "redis_up"), 0);
+
+  // TLS 1.3: the client's handshake ends before the server checks; its alert
+  // comes before the first reply, or resets the first write.
+  RedisAddress address;
+  address.host = "127.0.0.1";
+  address.port = server_->port();
+  address.tls = true;
+  config::TlsConfig tls;
+  tls.ca_file = server_->ca_file();
+  auto connection = RedisConnection::Open(address, tls, steady_clock::now() + milliseconds(5000));
+  ASSERT_TRUE(connection) << connection.error().message;
+  auto replies = (*connection)->RoundTrip({{"PING"}}, steady_clock::now() + milliseconds(5000));
+  ASSERT_FALSE(replies);
+  EXPECT_EQ(replies.error().kind, RedisIoError::Kind::kTls);
+  EXPECT_THAT(replies.error().message,
+              ::testing::AnyOf(
+                  fmt::format("read from 127.0.0.1:{} failed: tlsv13 alert certificate required",
+                              server_->port()),
+                  fmt::format("write to 127.0.0.1:{} failed: tlsv13 alert certificate required",
+                              server_->port())));
 }
 
 }  // namespace

@@ -1,12 +1,32 @@
 #include "exporters/redis/redis_options.h"
 
 #include <string>
+#include <utility>
 
 namespace vigil::exporters::redis {
 namespace {
 
 void EmitDuration(YAML::Emitter& out, const char* key, util::Duration d) {
   out << YAML::Key << key << YAML::Value << util::FormatDuration(d);
+}
+
+bool IsDefault(const config::TlsConfig& tls) {
+  return tls.ca_file.empty() && tls.cert_file.empty() && tls.key_file.empty() &&
+         tls.server_name.empty() && !tls.insecure_skip_verify && tls.min_version.empty();
+}
+
+// The same keys and order as the http prober's tls_config.
+void EmitTls(YAML::Emitter& out, const config::TlsConfig& tls) {
+  out << YAML::Key << "tls_config" << YAML::Value << YAML::BeginMap;
+  for (const auto& [key, value] : {std::pair{"ca_file", &tls.ca_file},
+                                   {"cert_file", &tls.cert_file},
+                                   {"key_file", &tls.key_file},
+                                   {"server_name", &tls.server_name},
+                                   {"min_version", &tls.min_version}}) {
+    if (!value->empty()) out << YAML::Key << key << YAML::Value << *value;
+  }
+  out << YAML::Key << "insecure_skip_verify" << YAML::Value << tls.insecure_skip_verify;
+  out << YAML::EndMap;
 }
 
 }  // namespace
@@ -19,6 +39,7 @@ void RedisOptions::EmitYaml(YAML::Emitter& out) const {
   EmitDuration(out, "command_timeout", command_timeout);
   EmitDuration(out, "reconnect_backoff", reconnect_backoff);
   EmitDuration(out, "reconnect_backoff_max", reconnect_backoff_max);
+  if (!IsDefault(tls_config)) EmitTls(out, tls_config);
   out << YAML::EndMap;
 }
 
@@ -44,12 +65,7 @@ std::shared_ptr<const RedisOptions> ParseRedisOptions(const YAML::Node& node,
                 util::FormatDuration(options->reconnect_backoff_max),
                 util::FormatDuration(options->reconnect_backoff));
   }
-  if (auto tls = map.KeyMark("tls_config")) {
-    map.Get("tls_config");
-    errors.Add(*tls,
-               "tls_config is not supported by the redis prober: this build's hiredis "
-               "(0.14) has no TLS");
-  }
+  if (auto tls = map.Get("tls_config")) options->tls_config = config::ParseTlsConfig(*tls, errors);
   map.Finish();
   if (errors.size() != before) return nullptr;
   return options;

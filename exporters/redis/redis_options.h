@@ -24,17 +24,24 @@ namespace vigil::exporters::redis {
 //         command_timeout: 2s
 //         reconnect_backoff: 1s
 //         reconnect_backoff_max: 1m
+//         tls_config:                      # for rediss:// targets; Prometheus's keys
+//           ca_file: /etc/vigil/redis-ca.pem
+//           cert_file: ...                 # with key_file: a client certificate
+//           key_file: ...
+//           server_name: cache.internal    # SNI and the name verified; default the host
+//           insecure_skip_verify: false
+//           min_version: TLS12
 //
-// A user or password in a redis:// target overrides these. TLS is not offered:
-// the hiredis this build links (0.14) has none, so `tls_config` is refused.
+// A user or password in a redis:// or rediss:// target overrides these.
 // Immutable after parsing; shared between config generations.
 struct RedisOptions final : config::ProberOptions {
   std::string username;                         // "" = no ACL user (AUTH <password> alone)
   config::Secret password;                      // empty = no AUTH
-  util::Duration connect_timeout{0};            // 0 = the module's timeout
-  util::Duration command_timeout{0};            // per command; 0 = the module's timeout
+  util::Duration connect_timeout{0};            // TCP + TLS handshake; 0 = the module's timeout
+  util::Duration command_timeout{0};            // per round trip; 0 = the module's timeout
   util::Duration reconnect_backoff{1000};       // first wait after a failed connect (1s)
   util::Duration reconnect_backoff_max{60000};  // the wait doubles up to this (1m)
+  config::TlsConfig tls_config;                 // rediss:// targets only
 
   void EmitYaml(YAML::Emitter& out) const override;
 };

@@ -81,6 +81,41 @@ TEST_F(RedisOptionsTest, AllFields) {
             "command_timeout: 2s\nreconnect_backoff: 250ms\nreconnect_backoff_max: 30s");
 }
 
+TEST_F(RedisOptionsTest, TlsConfig) {
+  auto loaded = Load(
+      "modules:\n"
+      "  r:\n"
+      "    prober: redis\n"
+      "    redis:\n"
+      "      tls_config:\n"
+      "        ca_file: /etc/vigil/ca.pem\n"
+      "        cert_file: /etc/vigil/client.pem\n"
+      "        key_file: /etc/vigil/client.key\n"
+      "        server_name: cache.internal\n"
+      "        min_version: TLS12\n");
+  ASSERT_TRUE(loaded) << loaded.error().front().ToString();
+  const config::TlsConfig& tls = OptionsOf(*loaded, "r").tls_config;
+  EXPECT_EQ(tls.ca_file, "/etc/vigil/ca.pem");
+  EXPECT_EQ(tls.cert_file, "/etc/vigil/client.pem");
+  EXPECT_EQ(tls.key_file, "/etc/vigil/client.key");
+  EXPECT_EQ(tls.server_name, "cache.internal");
+  EXPECT_EQ(tls.min_version, "TLS12");
+  EXPECT_FALSE(tls.insecure_skip_verify);
+  YAML::Emitter out;
+  OptionsOf(*loaded, "r").EmitYaml(out);
+  EXPECT_EQ(std::string(out.c_str()),
+            "connect_timeout: 0s\ncommand_timeout: 0s\nreconnect_backoff: 1s\n"
+            "reconnect_backoff_max: 1m\ntls_config:\n  ca_file: /etc/vigil/ca.pem\n"
+            "  cert_file: /etc/vigil/client.pem\n  key_file: /etc/vigil/client.key\n"
+            "  server_name: cache.internal\n  min_version: TLS12\n"
+            "  insecure_skip_verify: false");
+
+  auto insecure = Load(
+      "modules:\n  r:\n    prober: redis\n    redis: {tls_config: {insecure_skip_verify: true}}\n");
+  ASSERT_TRUE(insecure) << insecure.error().front().ToString();
+  EXPECT_TRUE(OptionsOf(*insecure, "r").tls_config.insecure_skip_verify);
+}
+
 TEST_F(RedisOptionsTest, InlinePasswordIsHiddenWhenShown) {
   auto loaded = Load("modules:\n  r:\n    prober: redis\n    redis: {password: hunter2}\n");
   ASSERT_TRUE(loaded);
@@ -99,13 +134,14 @@ TEST_F(RedisOptionsTest, Errors) {
                      "      connect_timeout: soon\n"
                      "      password: a\n"
                      "      password_env: B\n"
-                     "      tls_config: {ca_file: ca.pem}\n"),
+                     "      tls_config: {cert_file: c.pem, min_version: TLS9}\n"),
             (Lines{"vigil.yml:5:7: unknown field \"pasword\" in redis prober",
                    "vigil.yml:6:24: not a valid duration string: \"soon\"",
                    "vigil.yml:8:21: at most one of password, password_file & password_env must "
                    "be configured",
-                   "vigil.yml:9:7: tls_config is not supported by the redis prober: this "
-                   "build's hiredis (0.14) has no TLS"}));
+                   "vigil.yml:9:19: exactly one of key or key_file must be configured when a "
+                   "client certificate is configured",
+                   "vigil.yml:9:51: unknown TLS version: TLS9"}));
 }
 
 TEST_F(RedisOptionsTest, BackoffErrors) {
@@ -132,8 +168,9 @@ TEST_F(RedisOptionsTest, NewTargetRejectsBadTargets) {
   ProbeKind* kind = kinds_.Find("redis");
   ASSERT_NE(kind, nullptr);
   EXPECT_TRUE(kind->NewTarget(loaded->modules.at("r"), "redis://127.0.0.1:6379"));
-  EXPECT_EQ(kind->NewTarget(loaded->modules.at("r"), "rediss://h").error().message,
-            "rediss:// (TLS) is not supported: this build's hiredis (0.14) has no TLS");
+  EXPECT_TRUE(kind->NewTarget(loaded->modules.at("r"), "rediss://127.0.0.1:6380"));
+  EXPECT_EQ(kind->NewTarget(loaded->modules.at("r"), "rediss://h:x").error().message,
+            "invalid port \"x\" in redis address \"h:x\"");
 }
 
 }  // namespace

@@ -1,8 +1,6 @@
 #include "exporters/redis/redis_prober.h"
 
 #include <fmt/format.h>
-#include <hiredis/hiredis.h>
-#include <sys/time.h>
 
 #include <atomic>
 #include <charconv>
@@ -17,6 +15,7 @@
 #include "daemon/util/run_within.h"
 #include "exporters/common/family_set.h"
 #include "exporters/redis/info.h"
+#include "exporters/redis/redis_connection.h"
 #include "exporters/redis/redis_options.h"
 #include "exporters/redis/redis_target.h"
 
@@ -31,25 +30,16 @@ struct Settings {
   RedisAddress address;
   std::string username;
   config::Secret password;  // the URL's password, inline, wins over the module's
+  config::TlsConfig tls;    // used for rediss:// targets
   milliseconds connect_timeout{0};
   milliseconds command_timeout{0};
 };
 
-struct ReplyDeleter {
-  void operator()(redisReply* reply) const { freeReplyObject(reply); }
-};
-using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
-
-struct ContextDeleter {
-  void operator()(redisContext* context) const { redisFree(context); }
-};
-using Context = std::unique_ptr<redisContext, ContextDeleter>;
-
 // The connection of one target. Touched only by the worker running the
 // target's current call (Session::busy hands it over between threads).
 struct Connection {
-  Context context;
-  int databases = 0;  // from CONFIG GET databases; 0 = unknown
+  std::unique_ptr<RedisConnection> link;  // null = not connected
+  int databases = 0;                      // from CONFIG GET databases; 0 = unknown
 };
 
 // Shared by a prober and its calls in flight, which may outlive it.
@@ -66,100 +56,82 @@ struct Outcome {
   std::vector<prometheus::MetricFamily> families;  // on success
 };
 
-timeval ToTimeval(milliseconds d) {
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(d.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((d.count() % 1000) * 1000);
-  return tv;
-}
-
-std::string IoReason(const redisContext& context) {
-  std::string_view text = context.errstr;
-  if (text.find("timed out") != std::string_view::npos ||
-      text.find("temporarily unavailable") != std::string_view::npos) {
-    return "timeout";
-  }
-  return "connect";
-}
-
-Reply Command(redisContext& context, const std::vector<std::string>& args) {
-  std::vector<const char*> argv;
-  std::vector<size_t> lengths;
-  for (const std::string& arg : args) {
-    argv.push_back(arg.data());
-    lengths.push_back(arg.size());
-  }
-  return Reply(static_cast<redisReply*>(
-      redisCommandArgv(&context, static_cast<int>(argv.size()), argv.data(), lengths.data())));
+Outcome IoFailure(const RedisIoError& error, bool connect_failed) {
+  std::string reason = error.kind == RedisIoError::Kind::kTimeout ? "timeout"
+                       : error.kind == RedisIoError::Kind::kTls   ? "tls"
+                                                                  : "connect";
+  return Outcome{std::move(reason), error.message, connect_failed, {}};
 }
 
 // A failed outcome that also drops the connection, whose state is unknown now.
-Outcome Drop(Connection& connection, std::string reason, std::string message, bool connect_failed) {
-  connection.context.reset();
-  return Outcome{std::move(reason), std::move(message), connect_failed, {}};
+Outcome Drop(Connection& connection, Outcome outcome) {
+  connection.link.reset();
+  return outcome;
 }
 
+// Connects, then sends AUTH (when there are credentials) and CONFIG GET
+// databases pipelined in one round trip.
 std::optional<Outcome> Connect(Connection& connection, const Settings& settings) {
   auto password = settings.password.Resolve();
   if (!password) return Outcome{"secret", password.error().message, true, {}};
-  timeval connect_tv = ToTimeval(settings.connect_timeout);
-  Context context(settings.address.is_unix()
-                      ? redisConnectUnixWithTimeout(settings.address.unix_path.c_str(), connect_tv)
-                      : redisConnectWithTimeout(settings.address.host.c_str(),
-                                                settings.address.port, connect_tv));
-  if (context == nullptr) return Outcome{"connect", "cannot allocate a redis context", true, {}};
-  if (context->err != 0) return Outcome{IoReason(*context), context->errstr, true, {}};
-  if (redisSetTimeout(context.get(), ToTimeval(settings.command_timeout)) != REDIS_OK) {
-    return Outcome{"connect", context->errstr, true, {}};
+  auto link = RedisConnection::Open(settings.address, settings.tls,
+                                    steady_clock::now() + settings.connect_timeout);
+  if (!link) return IoFailure(link.error(), true);
+  std::vector<RedisCommand> commands;
+  bool auth = !password->empty() || !settings.username.empty();
+  if (auth) {
+    RedisCommand command = {"AUTH"};
+    if (!settings.username.empty()) command.push_back(settings.username);
+    command.push_back(*password);
+    commands.push_back(std::move(command));
   }
-  if (!password->empty() || !settings.username.empty()) {
-    std::vector<std::string> args = {"AUTH"};
-    if (!settings.username.empty()) args.push_back(settings.username);
-    args.push_back(*password);
-    Reply reply = Command(*context, args);
-    if (reply == nullptr) return Outcome{IoReason(*context), context->errstr, true, {}};
-    if (reply->type == REDIS_REPLY_ERROR) return Outcome{"auth", reply->str, true, {}};
+  commands.push_back({"CONFIG", "GET", "databases"});
+  auto replies = (*link)->RoundTrip(commands, steady_clock::now() + settings.command_timeout);
+  if (!replies) return IoFailure(replies.error(), true);
+  if (auth && replies->front().type == RedisReply::Type::kError) {
+    return Outcome{"auth", replies->front().text, true, {}};
   }
   connection.databases = 0;
-  Reply databases = Command(*context, {"CONFIG", "GET", "databases"});
-  if (databases == nullptr) return Outcome{IoReason(*context), context->errstr, true, {}};
-  if (databases->type == REDIS_REPLY_ARRAY && databases->elements == 2 &&
-      databases->element[1]->type == REDIS_REPLY_STRING) {
-    std::string_view text(databases->element[1]->str, databases->element[1]->len);
+  const RedisReply& databases = replies->back();
+  if (databases.type == RedisReply::Type::kArray && databases.elements.size() == 2 &&
+      databases.elements[1].type == RedisReply::Type::kString) {
+    const std::string& text = databases.elements[1].text;
     std::from_chars(text.data(), text.data() + text.size(), connection.databases);
   }
-  connection.context = std::move(context);
+  connection.link = std::move(*link);
   return std::nullopt;
 }
 
-// Runs on a worker.
+// Runs on a worker: PING alone, so that its round trip is the server's
+// latency and not INFO's cost, then INFO ALL.
 Outcome ProbeOnWorker(Connection& connection, const Settings& settings) {
-  if (connection.context == nullptr) {
+  if (connection.link == nullptr) {
     if (auto failed = Connect(connection, settings)) return std::move(*failed);
   }
-  redisContext& context = *connection.context;
+  RedisConnection& link = *connection.link;
 
   auto ping_start = steady_clock::now();
-  Reply pong = Command(context, {"PING"});
+  auto pong = link.RoundTrip(std::vector<RedisCommand>{RedisCommand{"PING"}},
+                             ping_start + settings.command_timeout);
   double ping_seconds = std::chrono::duration<double>(steady_clock::now() - ping_start).count();
-  if (pong == nullptr) return Drop(connection, IoReason(context), context.errstr, false);
-  if (pong->type == REDIS_REPLY_ERROR) {
-    std::string error(pong->str, pong->len);
+  if (!pong) return Drop(connection, IoFailure(pong.error(), false));
+  if (pong->front().type == RedisReply::Type::kError) {
+    const std::string& error = pong->front().text;
     bool auth = error.starts_with("NOAUTH") || error.starts_with("WRONGPASS");
-    return Drop(connection, auth ? "auth" : "command", "PING: " + error, auth);
+    return Drop(connection, Outcome{auth ? "auth" : "command", "PING: " + error, auth, {}});
   }
 
-  Reply info = Command(context, {"INFO", "ALL"});
-  if (info == nullptr) return Drop(connection, IoReason(context), context.errstr, false);
-  if (info->type != REDIS_REPLY_STRING && info->type != REDIS_REPLY_STATUS) {
-    std::string error = info->type == REDIS_REPLY_ERROR ? std::string(info->str, info->len)
-                                                        : "unexpected reply type";
+  auto info = link.RoundTrip(std::vector<RedisCommand>{RedisCommand{"INFO", "ALL"}},
+                             steady_clock::now() + settings.command_timeout);
+  if (!info) return Drop(connection, IoFailure(info.error(), false));
+  const RedisReply& text = info->front();
+  if (text.type != RedisReply::Type::kString && text.type != RedisReply::Type::kStatus) {
+    std::string error = text.type == RedisReply::Type::kError ? text.text : "unexpected reply type";
     return Outcome{"command", "INFO ALL: " + error, false, {}};
   }
 
   Outcome outcome;
-  outcome.families =
-      InfoToFamilies(ParseInfo(std::string_view(info->str, info->len)), connection.databases);
+  outcome.families = InfoToFamilies(ParseInfo(text.text), connection.databases);
   FamilySet extra;
   extra.Add("redis_up", "Information about the Redis instance", prometheus::MetricType::Gauge, 1);
   extra.Add("redis_exporter_last_scrape_ping_time_seconds",
@@ -270,6 +242,7 @@ util::Result<std::unique_ptr<TargetProber>> RedisKind::NewTarget(const config::M
       address->password ? config::Secret::Inline(*address->password) : options->password;
   settings->address = std::move(*address);
   settings->address.password.reset();
+  settings->tls = options->tls_config;
   settings->connect_timeout =
       options->connect_timeout.count() > 0 ? options->connect_timeout : module.timeout;
   settings->command_timeout =

@@ -87,9 +87,6 @@ std::string RedisAddress::Display() const {
 util::Result<RedisAddress> ParseRedisTarget(std::string_view target) {
   RedisAddress address;
   if (target.empty()) return util::Fail("empty redis target");
-  if (target.starts_with("rediss://")) {
-    return util::Fail("rediss:// (TLS) is not supported: this build's hiredis (0.14) has no TLS");
-  }
   if (target.starts_with("unix://") || target.starts_with("/")) {
     std::string_view path = target.starts_with("unix://") ? target.substr(7) : target;
     if (path.empty() || path.front() != '/') {
@@ -99,8 +96,9 @@ util::Result<RedisAddress> ParseRedisTarget(std::string_view target) {
     return address;
   }
   std::string_view rest = target;
-  if (rest.starts_with("redis://")) {
-    rest.remove_prefix(8);
+  address.tls = rest.starts_with("rediss://");
+  if (rest.starts_with("redis://") || address.tls) {
+    rest.remove_prefix(address.tls ? 9 : 8);
     size_t slash = rest.find('/');
     if (slash != std::string_view::npos) {
       std::string_view db = rest.substr(slash + 1);
@@ -124,8 +122,9 @@ util::Result<RedisAddress> ParseRedisTarget(std::string_view target) {
       }
     }
   } else if (rest.find("://") != std::string_view::npos) {
-    return util::Fail("unsupported scheme \"{}\" in redis target (want redis:// or unix://)",
-                      rest.substr(0, rest.find("://")));
+    return util::Fail(
+        "unsupported scheme \"{}\" in redis target (want redis://, rediss:// or unix://)",
+        rest.substr(0, rest.find("://")));
   }
   auto parsed = ParseHostPort(rest, address);
   if (!parsed) return tl::unexpected(parsed.error());

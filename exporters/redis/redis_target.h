@@ -16,6 +16,7 @@ struct RedisAddress {
   std::string unix_path;                // unix socket path; "" for TCP
   std::string username;                 // ACL user from the URL; "" = not given
   std::optional<std::string> password;  // from the URL; nullopt = not given
+  bool tls = false;                     // rediss://: TLS over TCP
 
   bool is_unix() const { return !unix_path.empty(); }
   // "host:port" or "unix:/path", without credentials: safe to log and show.
@@ -26,10 +27,11 @@ struct RedisAddress {
 //   redis://[user[:password]@]host[:port][/db]   TCP (port 6379 by default;
 //                                                IPv6 as [::1]; /db is accepted and ignored:
 //                                                INFO and CONFIG are server-wide)
+//   rediss://[user[:password]@]host[:port][/db]  the same over TLS
 //   unix:///path/to/redis.sock, /path/to/redis.sock   unix socket
 //   host:port, host                              TCP
-// User and password are percent-decoded. rediss:// (TLS) is refused: the hiredis
-// this build links (0.14) has no TLS. Errors name the problem, never the password.
+// User and password are percent-decoded. Errors name the problem, never the
+// password.
 util::Result<RedisAddress> ParseRedisTarget(std::string_view target);
 
 }  // namespace vigil::exporters::redis

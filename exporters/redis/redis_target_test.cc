@@ -16,6 +16,22 @@ TEST(ParseRedisTarget, RedisUrlWithCredentialsAndDb) {
   EXPECT_EQ(a->Display(), "cache.example:6380");
 }
 
+TEST(ParseRedisTarget, RedissIsTls) {
+  auto a = ParseRedisTarget("rediss://bob:pw@cache.example:6380/0");
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_TRUE(a->tls);
+  EXPECT_EQ(a->host, "cache.example");
+  EXPECT_EQ(a->port, 6380);
+  EXPECT_EQ(a->username, "bob");
+  EXPECT_EQ(a->password, "pw");
+  auto plain = ParseRedisTarget("redis://cache.example");
+  ASSERT_TRUE(plain) << plain.error().message;
+  EXPECT_FALSE(plain->tls);
+  EXPECT_FALSE(ParseRedisTarget("cache.example:6380")->tls);
+  EXPECT_EQ(ParseRedisTarget("rediss://:pw@h:0").error().message,
+            "invalid port \"0\" in redis address \"h:0\"");
+}
+
 TEST(ParseRedisTarget, PasswordOnlyAndDefaultPort) {
   auto a = ParseRedisTarget("redis://:secret@127.0.0.1");
   ASSERT_TRUE(a) << a.error().message;
@@ -52,10 +68,8 @@ TEST(ParseRedisTarget, UnixSockets) {
 
 TEST(ParseRedisTarget, Errors) {
   EXPECT_EQ(ParseRedisTarget("").error().message, "empty redis target");
-  EXPECT_EQ(ParseRedisTarget("rediss://h:6379").error().message,
-            "rediss:// (TLS) is not supported: this build's hiredis (0.14) has no TLS");
   EXPECT_EQ(ParseRedisTarget("http://u:pw@h:1").error().message,
-            "unsupported scheme \"http\" in redis target (want redis:// or unix://)");
+            "unsupported scheme \"http\" in redis target (want redis://, rediss:// or unix://)");
   EXPECT_EQ(ParseRedisTarget("redis://:pw@h:99999").error().message,
             "invalid port \"99999\" in redis address \"h:99999\"");
   EXPECT_EQ(ParseRedisTarget("h:").error().message, "empty port in redis address \"h:\"");
