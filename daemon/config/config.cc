@@ -30,6 +30,13 @@ void ParseGlobal(const YAML::Node& node, YamlErrorSink& errors, GlobalConfig& ou
   map.Read("evaluation_interval", out.evaluation_interval);
   if (out.evaluation_interval.count() == 0) out.evaluation_interval = defaults.evaluation_interval;
   map.Read("external_labels", out.external_labels);
+  map.Unsupported({"query_log_file", "scrape_failure_log_file", "scrape_protocols",
+                   "body_size_limit", "sample_limit", "label_limit", "label_name_length_limit",
+                   "label_value_length_limit", "target_limit", "keep_dropped_targets",
+                   "rule_query_offset", "metric_name_validation_scheme",
+                   "metric_name_escaping_scheme", "always_scrape_classic_histograms",
+                   "convert_classic_histograms_to_nhcb"},
+                  "");
 }
 
 void ParseParams(const YAML::Node& node, YamlErrorSink& errors,
@@ -75,6 +82,15 @@ std::optional<ScrapeConfig> ParseScrapeConfig(const YAML::Node& node, const Glob
   map.Read("sample_limit", out.sample_limit);
   map.Read("label_limit", out.label_limit);
   map.ReadByteSize("body_size_limit", out.body_size_limit);
+  detail::RejectUnsupportedDiscovery(map);
+  map.Unsupported({"scrape_protocols", "fallback_scrape_protocol", "enable_compression",
+                   "track_timestamps_staleness", "label_name_length_limit",
+                   "label_value_length_limit", "target_limit", "keep_dropped_targets",
+                   "native_histogram_bucket_limit", "native_histogram_min_bucket_factor",
+                   "scrape_classic_histograms", "always_scrape_classic_histograms",
+                   "convert_classic_histograms_to_nhcb", "metric_name_validation_scheme",
+                   "metric_name_escaping_scheme", "scrape_failure_log_file"},
+                  "");
 
   // Prometheus's ScrapeConfig.Validate: inherit from global, timeout <= interval.
   if (out.scrape_interval.count() == 0) out.scrape_interval = global.scrape_interval;
@@ -121,6 +137,8 @@ void ParseAlertmanager(const YAML::Node& node, YamlErrorSink& errors,
   if (auto n = map.Get("static_configs"))
     am.static_configs = detail::ParseStaticConfigs(*n, errors);
   if (auto n = map.Get("relabel_configs")) am.relabel_configs = ParseRelabelConfigs(*n, errors);
+  detail::RejectUnsupportedDiscovery(map);
+  map.Unsupported({"alert_relabel_configs", "api_version_prefix"}, "");
   out.push_back(std::move(am));
 }
 
@@ -255,6 +273,9 @@ void ParseRoot(const YAML::Node& root, const ProberRegistry& probers, YamlErrorS
     module_names = ModuleNames(*n);
   }
   if (auto n = map.Get("probes")) ParseProbes(*n, config, module_names, errors, config.probes);
+  map.Unsupported({"remote_write", "remote_read", "storage", "tracing", "scrape_config_files",
+                   "otlp", "runtime"},
+                  "");
 }
 
 std::string DirectoryOf(const std::string& path) {

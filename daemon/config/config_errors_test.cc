@@ -37,6 +37,35 @@ TEST(ConfigErrorsTest, UnknownFieldInScrapeConfig) {
             Lines{"vigil.yml:3:5: unknown field \"foo\" in scrape_config"});
 }
 
+TEST(ConfigErrorsTest, PrometheusSettingsVigilDoesNotImplementAreNamedAsSuch) {
+  EXPECT_EQ(ErrorsOf("global:\n"
+                     "  query_log_file: q.log\n"
+                     "scrape_configs:\n"
+                     "  - job_name: pods\n"
+                     "    kubernetes_sd_configs:\n"
+                     "      - role: pod\n"
+                     "  - job_name: api\n"
+                     "    oauth2: {client_id: x}\n"
+                     "    static_configs: [{targets: [a:1]}]\n"
+                     "alerting:\n"
+                     "  alertmanagers:\n"
+                     "    - consul_sd_configs: [{server: c:8500}]\n"
+                     "remote_write:\n"
+                     "  - url: http://r/api/v1/write\n"),
+            (Lines{"vigil.yml:2:3: unsupported field \"query_log_file\" in global: Vigil does not "
+                   "implement this Prometheus setting",
+                   "vigil.yml:5:5: unsupported field \"kubernetes_sd_configs\" in scrape_config: "
+                   "Vigil does not implement this Prometheus setting; service discovery: "
+                   "static_configs and file_sd_configs",
+                   "vigil.yml:8:5: unsupported field \"oauth2\" in scrape_config: Vigil does not "
+                   "implement this Prometheus setting",
+                   "vigil.yml:12:7: unsupported field \"consul_sd_configs\" in alertmanager_config: "
+                   "Vigil does not implement this Prometheus setting; service discovery: "
+                   "static_configs and file_sd_configs",
+                   "vigil.yml:13:1: unsupported field \"remote_write\" in config: Vigil does not "
+                   "implement this Prometheus setting"}));
+}
+
 TEST(ConfigErrorsTest, UnknownFieldInStaticConfig) {
   EXPECT_EQ(ErrorsOf("scrape_configs:\n"
                      "  - job_name: a\n"

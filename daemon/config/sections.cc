@@ -133,6 +133,9 @@ void ReadHttpClientConfig(MapReader& map, HttpClientConfig& out) {
     errors.Add(authorization_mark ? *authorization_mark : *bearer_mark,
                "at most one of basic_auth, authorization & bearer_token must be configured");
   }
+  map.Unsupported({"oauth2", "no_proxy", "proxy_from_environment", "proxy_connect_header",
+                   "http_headers"},
+                  "");
   if (auto node = map.Get("tls_config")) out.tls_config = ParseTlsConfig(*node, errors);
   map.Read("follow_redirects", out.follow_redirects);
   map.Read("enable_http2", out.enable_http2);
@@ -144,6 +147,20 @@ void ReadHttpClientConfig(MapReader& map, HttpClientConfig& out) {
       out.proxy_url = *url;
     }
   }
+}
+
+void detail::RejectUnsupportedDiscovery(MapReader& map) {
+  map.Unsupported({"azure_sd_configs",     "consul_sd_configs",     "digitalocean_sd_configs",
+                   "docker_sd_configs",    "dockerswarm_sd_configs", "dns_sd_configs",
+                   "ec2_sd_configs",       "eureka_sd_configs",     "gce_sd_configs",
+                   "hetzner_sd_configs",   "http_sd_configs",       "ionos_sd_configs",
+                   "kubernetes_sd_configs", "kuma_sd_configs",      "lightsail_sd_configs",
+                   "linode_sd_configs",    "marathon_sd_configs",   "nerve_sd_configs",
+                   "nomad_sd_configs",     "openstack_sd_configs",  "ovhcloud_sd_configs",
+                   "puppetdb_sd_configs",  "scaleway_sd_configs",   "serverset_sd_configs",
+                   "stackit_sd_configs",   "triton_sd_configs",     "uyuni_sd_configs",
+                   "vultr_sd_configs"},
+                  "; service discovery: static_configs and file_sd_configs");
 }
 
 std::vector<model::RelabelConfig> ParseRelabelConfigs(const YAML::Node& node,

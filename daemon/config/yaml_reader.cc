@@ -402,6 +402,17 @@ bool MapReader::ReadSecret(std::string_view name, Secret& out) {
   return true;
 }
 
+void MapReader::Unsupported(std::initializer_list<std::string_view> keys, std::string_view hint) {
+  for (std::string_view key : keys) {
+    Entry* e = Find(key);
+    if (e == nullptr || e->known) continue;
+    e->known = true;
+    errors_.Addf(e->key_mark,
+                 "unsupported field \"{}\" in {}: Vigil does not implement this Prometheus setting{}",
+                 key, section_, hint);
+  }
+}
+
 void MapReader::Finish() {
   if (finished_) return;
   finished_ = true;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <string>
@@ -153,6 +154,12 @@ class MapReader {
   // Returns true when one valid form was given. Error messages never contain the
   // value.
   bool ReadSecret(std::string_view name, Secret& out);
+
+  // Records, for each of `keys` that is present, `unsupported field "key" in
+  // <section>: Vigil does not implement this Prometheus setting<hint>`, so a
+  // Prometheus config that uses them fails with a precise reason instead of
+  // "unknown field". `hint` starts with "; " or is empty.
+  void Unsupported(std::initializer_list<std::string_view> keys, std::string_view hint);
 
   // Reports unknown keys (once). Called by the destructor if not called before.
   void Finish();

@@ -17,5 +17,9 @@ std::vector<StaticConfig> ParseStaticConfigs(const YAML::Node& node, YamlErrorSi
 std::vector<FileSdConfig> ParseFileSdConfigs(const YAML::Node& node, YamlErrorSink& errors);
 // Reads `key` as a URL scheme that must be http or https.
 void ReadScheme(MapReader& map, std::string_view key, std::string& out);
+// Reports Prometheus's service-discovery keys (`kubernetes_sd_configs`,
+// `consul_sd_configs`, ...) other than static_configs and file_sd_configs as
+// unsupported (MapReader::Unsupported) in a scrape or Alertmanager config.
+void RejectUnsupportedDiscovery(MapReader& map);
 
 }  // namespace vigil::config::detail
