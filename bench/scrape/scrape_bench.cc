@@ -6,11 +6,16 @@
 // Peer figure (from the issue: Prometheus's scrape loop on this machine class,
 // 7.6 MB body): ~35 MB/s and ~0.5 M samples/s for parse + append.
 // Run: build-*/bench/scrape/scrape_bench --benchmark_counters_tabular=true
+// `scrape_bench --dump_body=PATH` writes the text-format body to PATH and
+// exits (compare_prometheus.sh serves it to Prometheus and Vigil).
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
 #include <cstdint>
+#include <cstdio>
+#include <fstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "daemon/model/storage.h"
@@ -253,6 +258,19 @@ BENCHMARK(BM_IngestFirstScrape)->Unit(benchmark::kMillisecond);
 
 int main(int argc, char** argv) {
   using vigil::scrape::TextBody;
+  constexpr std::string_view kDumpFlag = "--dump_body=";
+  if (argc == 2 && std::string_view(argv[1]).starts_with(kDumpFlag)) {
+    const std::string path(std::string_view(argv[1]).substr(kDumpFlag.size()));
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(TextBody().text.data(), static_cast<std::streamsize>(TextBody().text.size()));
+    out.close();
+    if (!out) {
+      std::fprintf(stderr, "cannot write %s\n", path.c_str());
+      return 1;
+    }
+    std::printf("%zu bytes, %zu samples\n", TextBody().text.size(), TextBody().samples);
+    return 0;
+  }
   benchmark::AddCustomContext(
       "body", fmt::format("{:.2f} MB, {} samples (text format)",
                           static_cast<double>(TextBody().text.size()) / 1e6, TextBody().samples));

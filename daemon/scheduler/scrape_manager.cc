@@ -210,7 +210,6 @@ asio::awaitable<void> ScrapeManager::ScrapeOnce(std::shared_ptr<Target> target,
     }
   }
   if (target->ticker->stopped()) co_return;
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
   size_t scraped = 0, added = 0, post_relabel = 0;
   if (error.empty()) {
@@ -229,6 +228,10 @@ asio::awaitable<void> ScrapeManager::ScrapeOnce(std::shared_ptr<Target> target,
     target->ingester->MarkAllStale(timestamp_ms, appender_);
     log::Debug("scrape failed", {{"job", sc.job_name}, {"url", target->spec.url}, {"err", error}});
   }
+  // As Prometheus's scrape_duration_seconds: fetch, parse and append (or the
+  // stale markers of a failed scrape), without the report series themselves.
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   AppendReport(*target, timestamp_ms, error.empty(), seconds, scraped, post_relabel, added);
   auto& status = target->status;
   status.scraped = true;

@@ -37,7 +37,11 @@ struct ScrapeTargetStatus {
 // body parsed (text 0.0.4 or OpenMetrics) and appended to the store with the
 // target's labels, plus the synthetic series up, scrape_duration_seconds,
 // scrape_samples_scraped, scrape_samples_post_metric_relabeling and
-// scrape_series_added. A failed scrape (transport error, non-2xx, malformed
+// scrape_series_added. scrape_duration_seconds (and the status page's
+// last_duration_seconds) means what it does in Prometheus: the wall time from
+// the start of the fetch until the body is parsed and appended to the store
+// (or, for a failed scrape, until the stale markers are written), excluding
+// the append of these report series. A failed scrape (transport error, non-2xx, malformed
 // body, sample limit) sets up 0 and ends the target's series with stale
 // markers; so does removing the target. file_sd files are re-read every
 // refresh_interval. Loop thread only.

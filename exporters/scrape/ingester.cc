@@ -38,12 +38,16 @@ util::Result<void> CheckSeries(const model::Labels& labels, uint64_t label_limit
   return {};
 }
 
-// Appends one sample; counts a rejection in the report. True when accepted.
-bool AppendCounted(model::Appender& appender, const model::Labels& labels, int64_t t, double v,
-                   IngestReport& report) {
-  auto ok = appender.Append(labels, t, v);
-  if (ok) return true;
-  if (report.append_errors++ == 0) report.first_append_error = std::move(ok.error().message);
+// Appends one sample by the series' ref, keeping the ref the appender returns;
+// counts a rejection in the report. True when accepted.
+bool AppendCounted(model::Appender& appender, const model::Labels& labels, model::SeriesRef& ref,
+                   int64_t t, double v, IngestReport& report) {
+  auto appended = appender.AppendRef(ref, labels, t, v);
+  if (appended) {
+    ref = *appended;
+    return true;
+  }
+  if (report.append_errors++ == 0) report.first_append_error = std::move(appended.error().message);
   return false;
 }
 
@@ -57,6 +61,7 @@ class Ingester::Sink : public SampleSink {
   util::Result<void> OnSample(const ParsedSample& sample) override {
     return ingester_.Add(sample, timestamp_ms_, report_);
   }
+  bool KnownSeries(std::string_view series) override { return ingester_.KnownSeries(series); }
 
  private:
   Ingester& ingester_;
@@ -77,13 +82,22 @@ util::Result<IngestReport> Ingester::Ingest(std::string_view body, Format format
   series_seen_ = 0;
   tracked_ = 0;
   carried_ = 0;
+  next_entry_ = 0;
+  format_ = format;
+  last_lookup_ = LastLookUp{};
   Sink sink(*this, timestamp_ms, report);
   if (auto parsed = parser_.Parse(body, format, sink); !parsed) {
     RollBack(entries_before);
     return tl::unexpected(std::move(parsed.error()));
   }
   for (const Pending& p : pending_) {
-    if (AppendCounted(appender, p.series->first, p.t, p.v, report)) ++report.samples_appended;
+    // The series node (scattered on the heap, long out of cache) is written
+    // only when the appender hands out a new ref.
+    model::SeriesRef ref = p.ref;
+    if (AppendCounted(appender, p.series->first, ref, p.t, p.v, report)) {
+      ++report.samples_appended;
+      if (ref != p.ref) p.series->second.ref = ref;
+    }
   }
   pending_.clear();
 
@@ -99,9 +113,10 @@ util::Result<IngestReport> Ingester::Ingest(std::string_view body, Format format
 size_t Ingester::MarkAllStale(int64_t timestamp_ms, model::Appender& appender) {
   size_t written = 0;
   if (last_success_ != 0) {
-    for (const auto& [labels, state] : series_) {
-      if (state.tracked_in == last_success_ &&
-          appender.Append(labels, timestamp_ms, model::StaleNaN())) {
+    for (auto& [labels, state] : series_) {
+      if (state.tracked_in != last_success_) continue;
+      if (auto ref = appender.AppendRef(state.ref, labels, timestamp_ms, model::StaleNaN())) {
+        state.ref = *ref;
         ++written;
       }
     }
@@ -117,6 +132,7 @@ void Ingester::RollBack(size_t entries_before) {
   }
   pending_.clear();
   if (entries_.size() > entries_before) {
+    keys_.resize(entries_[entries_before].key_offset);
     entries_.resize(entries_before);
     RebuildSlots(slots_.size());
   }
@@ -128,9 +144,9 @@ void Ingester::Sweep(int64_t timestamp_ms, bool vanished, model::Appender& appen
                      IngestReport& report) {
   const uint64_t scrape = scrape_number_;
   if (vanished && last_success_ != 0) {
-    for (const auto& [labels, state] : series_) {
+    for (auto& [labels, state] : series_) {
       if (state.tracked_in == last_success_ &&
-          AppendCounted(appender, labels, timestamp_ms, model::StaleNaN(), report)) {
+          AppendCounted(appender, labels, state.ref, timestamp_ms, model::StaleNaN(), report)) {
         ++report.stale_markers;
       }
     }
@@ -138,6 +154,15 @@ void Ingester::Sweep(int64_t timestamp_ms, bool vanished, model::Appender& appen
   // Every entry kept points at a series seen now, so no entry dangles below.
   if (entries_used_ < entries_.size()) {
     std::erase_if(entries_, [scrape](const CacheEntry& e) { return e.used_in != scrape; });
+    std::string keys;
+    size_t size = 0;
+    for (const CacheEntry& e : entries_) size += e.key_size;
+    keys.reserve(size);
+    for (CacheEntry& e : entries_) {
+      keys.append(KeyOf(e));
+      e.key_offset = keys.size() - e.key_size;
+    }
+    keys_ = std::move(keys);
     RebuildSlots(slots_.size());
   }
   std::erase_if(series_, [scrape](const auto& s) { return s.second.seen_in != scrape; });
@@ -155,7 +180,7 @@ Ingester::CacheEntry* Ingester::FindEntry(std::string_view key, uint64_t hash, s
     }
     if (s.tag == tag) {
       CacheEntry& entry = entries_[s.index - 1];
-      if (entry.key == key) {
+      if (KeyOf(entry) == key) {
         slot = i;
         return &entry;
       }
@@ -163,8 +188,23 @@ Ingester::CacheEntry* Ingester::FindEntry(std::string_view key, uint64_t hash, s
   }
 }
 
+bool Ingester::KnownSeries(std::string_view series) {
+  last_lookup_ = LastLookUp{series.data(), series.size()};
+  last_lookup_.entry = LookUp(series, last_lookup_.hash, last_lookup_.slot);
+  return last_lookup_.entry != nullptr && last_lookup_.entry->format == format_;
+}
+
+Ingester::CacheEntry* Ingester::LookUp(std::string_view key, uint64_t& hash, size_t& slot) {
+  if (next_entry_ < entries_.size() && KeyOf(entries_[next_entry_]) == key) {
+    return &entries_[next_entry_];
+  }
+  hash = std::hash<std::string_view>{}(key);
+  return FindEntry(key, hash, slot);
+}
+
 void Ingester::InsertEntry(std::string_view key, uint64_t hash, SeriesPtr series, size_t slot) {
-  entries_.push_back(CacheEntry{std::string(key), hash, series, scrape_number_});
+  entries_.push_back(CacheEntry{keys_.size(), key.size(), hash, series, scrape_number_, format_});
+  keys_.append(key);
   if (entries_.size() * 2 > slots_.size()) {
     RebuildSlots(std::max<size_t>(64, slots_.size() * 2));
     return;
@@ -187,11 +227,22 @@ util::Result<void> Ingester::Add(const ParsedSample& sample, int64_t timestamp_m
                                  IngestReport& report) {
   ++report.samples_scraped;
   const uint64_t scrape = scrape_number_;
-  const uint64_t hash = std::hash<std::string_view>{}(sample.series);
+  uint64_t hash = 0;
   size_t slot = 0;
+  CacheEntry* entry = nullptr;
+  if (sample.series.data() == last_lookup_.data && sample.series.size() == last_lookup_.size) {
+    entry = last_lookup_.entry;
+    hash = last_lookup_.hash;
+    slot = last_lookup_.slot;
+  } else {
+    entry = LookUp(sample.series, hash, slot);
+  }
+  last_lookup_.data = nullptr;
   SeriesPtr series = nullptr;
-  if (CacheEntry* entry = FindEntry(sample.series, hash, slot); entry != nullptr) {
+  if (entry != nullptr) {
     series = entry->series;
+    entry->format = format_;  // parsed in this format now, if it was not
+    next_entry_ = static_cast<size_t>(entry - entries_.data()) + 1;
     if (entry->used_in != scrape) {
       entry->used_in = scrape;
       ++entries_used_;
@@ -201,8 +252,14 @@ util::Result<void> Ingester::Add(const ParsedSample& sample, int64_t timestamp_m
     if (!built) return tl::unexpected(std::move(built.error()));
     series = *built;
     InsertEntry(sample.series, hash, series, slot);
+    next_entry_ = entries_.size();
     ++entries_used_;
     if (series != nullptr) ++report.series_added;
+  }
+  // While the parser reads the next line, fetch the series node the next
+  // sample most likely belongs to.
+  if (next_entry_ < entries_.size() && entries_[next_entry_].series != nullptr) {
+    __builtin_prefetch(entries_[next_entry_].series);
   }
   if (series == nullptr) return {};  // dropped by metric relabeling
   ++report.samples_post_relabel;
@@ -218,7 +275,7 @@ util::Result<void> Ingester::Add(const ParsedSample& sample, int64_t timestamp_m
   state.seen_in = scrape;
   ++series_seen_;
   const bool own_timestamp = options_.honor_timestamps && sample.timestamp_ms.has_value();
-  pending_.push_back(Pending{series, own_timestamp ? *sample.timestamp_ms : timestamp_ms,
+  pending_.push_back(Pending{series, state.ref, own_timestamp ? *sample.timestamp_ms : timestamp_ms,
                              sample.value, state.tracked_in, !own_timestamp});
   if (!own_timestamp) {
     if (last_success_ != 0 && state.tracked_in == last_success_) ++carried_;

@@ -56,6 +56,14 @@ struct IngestReport {
 // metric_relabel_configs applied, or the fact that relabeling dropped it (a
 // keep/drop step, or an empty result), so a steady-state scrape builds and
 // relabels no label set and allocates nothing per sample.
+// Each series keeps the model::SeriesRef the appender handed out, so a
+// steady-state scrape (and its stale markers) appends by ref
+// (model::Appender::AppendRef) and the appender looks up no label set.
+// Bodies usually list their series in the same order every scrape, so the
+// cache first tries the entry after the previous sample's, comparing the raw
+// text, before it hashes the text and probes the table. A text found in the
+// cache (parsed before in the same format) has its labels neither parsed nor
+// checked again (SampleSink::KnownSeries).
 // It remembers which series the last successful scrape wrote and appends a
 // stale marker (model::StaleNaN()) at the new scrape's time for each series
 // that vanished. Samples carrying their own timestamp take no part in
@@ -98,8 +106,9 @@ class Ingester {
   };
   // Scrape numbers start at 1; 0 means "never".
   struct SeriesState {
-    uint64_t seen_in = 0;     // scrape that last saw this series
-    uint64_t tracked_in = 0;  // scrape that last wrote it at the scrape's own time
+    uint64_t seen_in = 0;      // scrape that last saw this series
+    uint64_t tracked_in = 0;   // scrape that last wrote it at the scrape's own time
+    model::SeriesRef ref = 0;  // the appender's ref for it; 0 until one is handed out
   };
   // Node-based: pointers to entries stay valid until the entry is erased.
   using SeriesMap = std::unordered_map<model::Labels, SeriesState, LabelsHash>;
@@ -107,12 +116,25 @@ class Ingester {
 
   // The raw-text cache is an open-addressing table (linear probing, at most
   // half full) over a dense entry array: a steady-state lookup touches one
-  // slot, one entry and its key instead of a chain of heap nodes.
+  // slot, one entry and its key instead of a chain of heap nodes. The keys
+  // lie end to end in keys_, in entry order, so a scrape in the usual order
+  // reads entries and keys front to back.
   struct CacheEntry {
-    std::string key;  // raw series text
+    size_t key_offset = 0;  // raw series text: keys_[key_offset, key_offset + key_size)
+    size_t key_size = 0;
     uint64_t hash = 0;
-    SeriesPtr series = nullptr;  // nullptr: metric relabeling drops this text
-    uint64_t used_in = 0;  // scrape that last used this entry
+    SeriesPtr series = nullptr;               // nullptr: metric relabeling drops this text
+    uint64_t used_in = 0;                     // scrape that last used this entry
+    Format format = Format::kPrometheusText;  // format the text was last parsed in
+  };
+  // The lookup KnownSeries did for the text at `data`, reused by Add for the
+  // same sample.
+  struct LastLookUp {
+    const char* data = nullptr;  // nullptr: none pending
+    size_t size = 0;
+    CacheEntry* entry = nullptr;
+    uint64_t hash = 0;
+    size_t slot = 0;
   };
   struct Slot {
     uint32_t tag = 0;    // high half of the key's hash
@@ -120,6 +142,7 @@ class Ingester {
   };
   struct Pending {
     SeriesPtr series;
+    model::SeriesRef ref;  // series->second.ref when added
     int64_t t;
     double v;
     uint64_t previous_tracked_in;  // restored if the scrape fails
@@ -128,12 +151,21 @@ class Ingester {
   class Sink;
 
   util::Result<void> Add(const ParsedSample& sample, int64_t timestamp_ms, IngestReport& report);
+  // Whether `series` is cached from a parse in the current format.
+  bool KnownSeries(std::string_view series);
+  // The cache entry for a raw text (the predicted next one, else a table
+  // lookup), or nullptr; on nullptr `hash` and `slot` tell InsertEntry where
+  // it goes.
+  CacheEntry* LookUp(std::string_view key, uint64_t& hash, size_t& slot);
   // The series for a raw text not in the cache: target labels, then metric
   // relabeling, then the label checks. nullptr when relabeling dropped it.
   util::Result<SeriesPtr> BuildSeries(const ParsedSample& sample);
   // The cache entry for `key`, or nullptr; `slot` receives where it is or would go.
   CacheEntry* FindEntry(std::string_view key, uint64_t hash, size_t& slot);
   void InsertEntry(std::string_view key, uint64_t hash, SeriesPtr series, size_t slot);
+  std::string_view KeyOf(const CacheEntry& entry) const {
+    return std::string_view(keys_).substr(entry.key_offset, entry.key_size);
+  }
   void RebuildSlots(size_t capacity);
   // Undoes what a failed scrape changed: staleness bookkeeping, and the cache
   // entries and series it created (so failing scrapes cannot grow the cache).
@@ -144,6 +176,8 @@ class Ingester {
 
   IngesterOptions options_;
   Parser parser_;
+  Format format_ = Format::kPrometheusText;  // of the current scrape
+  LastLookUp last_lookup_;
   uint64_t scrape_number_ = 0;
   uint64_t last_success_ = 0;  // 0 before any success and after MarkAllStale
   size_t last_tracked_ = 0;    // series tracked by last_success_
@@ -155,7 +189,9 @@ class Ingester {
   size_t carried_ = 0;
   SeriesMap series_;
   std::vector<CacheEntry> entries_;
+  std::string keys_;         // the entries' keys, end to end
   std::vector<Slot> slots_;  // size a power of two, or empty
+  size_t next_entry_ = 0;    // entries_ index predicted for the next sample
   std::vector<Pending> pending_;
   std::vector<SeriesPtr> created_;  // series created by the current scrape
 };

@@ -18,6 +18,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
+using ::testing::UnorderedElementsAre;
 
 // Records appends as "labels t value" ("stale" for a stale marker); rejects a
 // sample whose timestamp is older than the newest seen for its series.
@@ -294,6 +295,108 @@ TEST(Ingester, HonorTimestampsFalseUsesScrapeTime) {
   EXPECT_THAT(appender.Take(), ElementsAre("a 2000 stale"));
 }
 
+TEST(Ingester, CachedTextsAreParsedAgainAfterAFormatChange) {
+  Ingester ingester(IngesterOptions{});
+  RecordingAppender appender;
+  // Blanks inside a label set: valid text format, invalid OpenMetrics.
+  ASSERT_TRUE(ingester.Ingest("a{x=\"1\", y=\"2\"} 1\n", Format::kPrometheusText, 1000, appender));
+  auto failed =
+      ingester.Ingest("a{x=\"1\", y=\"2\"} 2\n# EOF\n", Format::kOpenMetrics, 2000, appender);
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_EQ(failed.error().message, "line 1: expected label name, got \" \"");
+  ASSERT_TRUE(ingester.Ingest("a{x=\"1\", y=\"2\"} 3\n", Format::kPrometheusText, 3000, appender));
+  EXPECT_THAT(appender.Take(),
+              ElementsAre("a{x=\"1\", y=\"2\"} 1000 1", "a{x=\"1\", y=\"2\"} 3000 3"));
+}
+
+// Hands out a ref per label set (1, 2, ... in order of first append) and
+// records each call as "ref-passed labels t value"; a ref it is told to
+// forget is unknown from then on, and the series gets a new one.
+class RefAppender : public model::Appender {
+ public:
+  util::Result<void> Append(const model::Labels& labels, int64_t t, double v) override {
+    if (auto ref = AppendRef(0, labels, t, v); !ref) return tl::unexpected(ref.error());
+    return {};
+  }
+  util::Result<model::SeriesRef> AppendRef(model::SeriesRef ref, const model::Labels& labels,
+                                           int64_t t, double v) override {
+    const std::string key = labels.ToString();
+    calls.push_back(fmt::format("{} {} {} {}", ref, key, t,
+                                model::IsStaleNaN(v) ? "stale" : fmt::format("{}", v)));
+    if (auto known = by_ref_.find(ref); known != by_ref_.end()) {
+      if (known->second != key) return util::Fail("ref {} is not {}", ref, key);
+      return ref;
+    }
+    model::SeriesRef& assigned = refs_[key];
+    if (assigned == 0) {
+      assigned = next_ref_++;
+      by_ref_[assigned] = key;
+    }
+    return assigned;
+  }
+  void Forget(model::SeriesRef ref) {
+    refs_[by_ref_.at(ref)] = 0;
+    by_ref_.erase(ref);
+  }
+  std::vector<std::string> Take() { return std::exchange(calls, {}); }
+  std::vector<std::string> calls;
+
+ private:
+  std::map<std::string, model::SeriesRef> refs_;
+  std::map<model::SeriesRef, std::string> by_ref_;
+  model::SeriesRef next_ref_ = 1;
+};
+
+TEST(Ingester, AppendsByTheRefTheAppenderHandedOut) {
+  Ingester ingester(IngesterOptions{});
+  RefAppender appender;
+  ASSERT_TRUE(ingester.Ingest("a 1\nb 2\nc 3\n", Format::kPrometheusText, 1000, appender));
+  EXPECT_THAT(appender.Take(), ElementsAre("0 a 1000 1", "0 b 1000 2", "0 c 1000 3"));
+  ASSERT_TRUE(ingester.Ingest("a 4\nb 5\nc 6\n", Format::kPrometheusText, 2000, appender));
+  EXPECT_THAT(appender.Take(), ElementsAre("1 a 2000 4", "2 b 2000 5", "3 c 2000 6"));
+
+  // The stale marker for the vanished b goes by its ref too.
+  auto report = ingester.Ingest("a 7\nc 8\n", Format::kPrometheusText, 3000, appender);
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->stale_markers, 1u);
+  EXPECT_THAT(appender.Take(), ElementsAre("1 a 3000 7", "3 c 3000 8", "2 b 3000 stale"));
+
+  // A ref the appender forgot: it falls back to the labels and hands out a
+  // new ref, which the next scrape uses.
+  appender.Forget(3);
+  ASSERT_TRUE(ingester.Ingest("a 9\nc 10\n", Format::kPrometheusText, 4000, appender));
+  EXPECT_THAT(appender.Take(), ElementsAre("1 a 4000 9", "3 c 4000 10"));
+  ASSERT_TRUE(ingester.Ingest("a 11\nc 12\n", Format::kPrometheusText, 5000, appender));
+  EXPECT_THAT(appender.Take(), ElementsAre("1 a 5000 11", "4 c 5000 12"));
+
+  EXPECT_EQ(ingester.MarkAllStale(6000, appender), 2u);
+  auto markers = appender.Take();
+  std::sort(markers.begin(), markers.end());
+  EXPECT_THAT(markers, ElementsAre("1 a 6000 stale", "4 c 6000 stale"));
+}
+
+TEST(Ingester, SeriesOrderChangesBetweenScrapesKeepTheirSeries) {
+  Ingester ingester(IngesterOptions{});
+  RefAppender appender;
+  ASSERT_TRUE(ingester.Ingest("a 1\nb 2\nc 3\nd 4\n", Format::kPrometheusText, 1000, appender));
+  appender.Take();
+  // Reversed, with a new series in the middle and a repeated text.
+  auto report =
+      ingester.Ingest("d 5\nc 6\nnew 7\nb 8\nb 9\na 10\n", Format::kPrometheusText, 2000, appender);
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->series_added, 1u);
+  EXPECT_EQ(report->duplicates, 1u);
+  EXPECT_THAT(appender.Take(),
+              ElementsAre("4 d 2000 5", "3 c 2000 6", "0 new 2000 7", "2 b 2000 8", "1 a 2000 10"));
+  ASSERT_TRUE(ingester.Ingest("a 11\nnew 12\nd 13\n", Format::kPrometheusText, 3000, appender));
+  std::vector<std::string> calls = appender.Take();
+  ASSERT_EQ(calls.size(), 5u);
+  EXPECT_THAT(std::vector(calls.begin(), calls.begin() + 3),
+              ElementsAre("1 a 3000 11", "5 new 3000 12", "4 d 3000 13"));
+  // Stale markers follow the samples, in no particular order.
+  EXPECT_THAT(std::vector(calls.begin() + 3, calls.end()),
+              UnorderedElementsAre("2 b 3000 stale", "3 c 3000 stale"));
+}
 
 TEST(IngesterRelabel, DropSkipsMatchingSeriesAndCachesTheDecision) {
   IngesterOptions options = TargetOptions();

@@ -267,6 +267,31 @@ Format DetectFormat(std::string_view content_type) {
                                                                  : Format::kPrometheusText;
 }
 
+namespace {
+
+// The '}' closing the label set that starts at `open` ('{'): the first one
+// outside a quoted value (where a backslash escapes the next byte); nullptr
+// when the line has none.
+const char* FindLabelsEnd(const char* open, const char* end) {
+  bool quoted = false;
+  for (const char* p = open + 1; p != end; ++p) {
+    if (quoted) {
+      if (*p == '\\') {
+        if (++p == end) return nullptr;
+      } else if (*p == '"') {
+        quoted = false;
+      }
+    } else if (*p == '"') {
+      quoted = true;
+    } else if (*p == '}') {
+      return p;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 // A position inside the current line.
 struct Parser::Cursor {
   const char* p;
@@ -476,8 +501,17 @@ util::Result<void> Parser::ParseSampleLine(Cursor& c) {
   }
   labels_.clear();
   if (!c.AtEnd() && *c.p == '{') {
-    if (auto ok = ParseLabels(c, labels_); !ok) return ok;
-    if (auto ok = CheckUniqueNames(labels_, /*is_exemplar=*/false); !ok) return ok;
+    // A label set the sink has seen parsed before is not parsed again. The
+    // span up to the first '}' outside quotes is what ParseLabels accepts
+    // for a valid label set, so equal bytes mean the same valid labels.
+    const char* close = FindLabelsEnd(c.p, c.end);
+    if (close != nullptr &&
+        sink_->KnownSeries(std::string_view(start, static_cast<size_t>(close + 1 - start)))) {
+      c.p = close + 1;
+    } else {
+      if (auto ok = ParseLabels(c, labels_); !ok) return ok;
+      if (auto ok = CheckUniqueNames(labels_, /*is_exemplar=*/false); !ok) return ok;
+    }
     series_end = c.p;
   }
   sample.series = std::string_view(start, static_cast<size_t>(series_end - start));

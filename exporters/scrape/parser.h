@@ -67,6 +67,7 @@ struct ParsedSample {
   std::string_view family;
   MetricType type = MetricType::kUnknown;
   // Labels in exposition order, unescaped; names are unique and never "__name__".
+  // Empty, without being parsed, when the sink's KnownSeries(series) said yes.
   std::span<const LabelPair> labels;
   double value = 0;
   // Text format: integer milliseconds. OpenMetrics: float seconds, converted
@@ -93,6 +94,13 @@ class SampleSink {
   virtual ~SampleSink() = default;
   virtual util::Result<void> OnSample(const ParsedSample& sample) = 0;
   virtual util::Result<void> OnMetadata(const ParsedMetadata& /*metadata*/) { return {}; }
+  // Asked before the labels of a sample line with a label set are parsed,
+  // with what would become ParsedSample::series. True means the sink saw this
+  // exact text in a sample the parser delivered before, in the same format,
+  // and needs no labels: the parser then skips parsing and checking them (the
+  // same bytes would parse the same way) and delivers the sample with empty
+  // `labels`. The default, false, always has them parsed.
+  virtual bool KnownSeries(std::string_view /*series*/) { return false; }
 };
 
 // What one successful parse saw.

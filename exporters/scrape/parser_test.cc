@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <ostream>
 #include <string>
@@ -246,6 +247,51 @@ TEST(TextFormat, ManyLabelsWithEscapesStayValid) {
   body += "} 1\n";
   EXPECT_THAT(ParseOk(body, kText),
               ElementsAre(fmt::format("m{{{}}} 1", fmt::join(expected_labels, ","))));
+}
+
+// Answers KnownSeries from a fixed set and records every question.
+class KnownSeriesSink : public RecordingSink {
+ public:
+  explicit KnownSeriesSink(std::vector<std::string> known) : known_(std::move(known)) {}
+  bool KnownSeries(std::string_view s) override {
+    asked.emplace_back(s);
+    return std::find(known_.begin(), known_.end(), s) != known_.end();
+  }
+  std::vector<std::string> asked;
+
+ private:
+  std::vector<std::string> known_;
+};
+
+TEST(KnownSeries, KnownLabelSetsAreNeitherParsedNorChecked) {
+  // `}` and `\"` inside values, blanks before `{` (text format), a duplicate
+  // label name: the known texts come without labels, the others are parsed
+  // (and the duplicate is still rejected).
+  KnownSeriesSink sink({R"(a {x="}\"}"})", R"(b{x="1",x="2"})"});
+  const std::string body = "a {x=\"}\\\"}\"} 1\nc{y=\"2\"} 2 7\nd 3\nb{x=\"1\",x=\"2\"} 4\n";
+  ASSERT_TRUE(Parse(body, kText, sink).has_value());
+  EXPECT_THAT(sink.events, ElementsAre("a 1", "c{y=\"2\"} 2 @7", "d 3", "b 4"));
+  EXPECT_THAT(sink.series, ElementsAre(R"(a {x="}\"}"})", R"(c{y="2"})", "d", R"(b{x="1",x="2"})"));
+  // Asked only for lines with a label set, with the text up to its `}`.
+  EXPECT_THAT(sink.asked, ElementsAre(R"(a {x="}\"}"})", R"(c{y="2"})", R"(b{x="1",x="2"})"));
+
+  KnownSeriesSink unknown({});
+  auto result = Parse("b{x=\"1\",x=\"2\"} 4\n", kText, unknown);
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().message, "line 1: duplicate label name \"x\"");
+}
+
+TEST(KnownSeries, ValueAndTimestampAreStillChecked) {
+  KnownSeriesSink sink({R"(a{x="1"})"});
+  auto result = Parse("a{x=\"1\"} 1\na{x=\"1\"} oops\n", kText, sink);
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().message, "line 2: invalid value \"oops\"");
+  // No `}` outside quotes: not asked, and parsed (and rejected) as usual.
+  KnownSeriesSink open({R"(a{x="1"})"});
+  result = Parse("a{x=\"1\" 1\n", kText, open);
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().message, "line 1: expected \",\" or \"}\" after label value, got \"1\"");
+  EXPECT_THAT(open.asked, ::testing::IsEmpty());
 }
 
 struct ErrorCase {

@@ -1,10 +1,15 @@
 // libFuzzer target: arbitrary bytes through both parsers and the Ingester.
 // Checks, beyond "no crash": every sample has a non-empty metric name and
-// label names, an error always carries a "line N: " prefix or is the limit.
+// label names, an error always carries a "line N: " prefix or is the limit,
+// and a second scrape of the same body (series cached: labels not parsed
+// again, appends by ref) appends the same series and values as the first.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "daemon/model/storage.h"
 #include "exporters/scrape/ingester.h"
@@ -28,12 +33,18 @@ class CheckingSink : public vigil::scrape::SampleSink {
   unsigned checksum_ = 0;
 };
 
-class NullAppender : public vigil::model::Appender {
+// Records "labels value-bits" per append, stale markers included; hands out
+// no refs (the default AppendRef).
+class RecordingAppender : public vigil::model::Appender {
  public:
-  vigil::util::Result<void> Append(const vigil::model::Labels& labels, int64_t, double) override {
+  vigil::util::Result<void> Append(const vigil::model::Labels& labels, int64_t, double v) override {
     if (labels.MetricName().empty()) abort();
+    uint64_t bits = 0;
+    std::memcpy(&bits, &v, sizeof bits);
+    appends.push_back(labels.ToString() + " " + std::to_string(bits));
     return {};
   }
+  std::vector<std::string> appends;
 };
 
 void CheckError(const vigil::util::Error& error) {
@@ -52,11 +63,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.target_labels = vigil::model::Labels{{"instance", "a:1"}, {"job", "j"}};
   options.sample_limit = 1000;
   vigil::scrape::Ingester ingester(options);
-  NullAppender appender;
   const Format format = size % 2 == 0 ? Format::kPrometheusText : Format::kOpenMetrics;
-  for (int64_t t : {1000, 2000}) {
-    if (auto r = ingester.Ingest(body, format, t, appender); !r) CheckError(r.error());
+  RecordingAppender first;
+  RecordingAppender second;
+  auto cold = ingester.Ingest(body, format, 1000, first);
+  auto warm = ingester.Ingest(body, format, 2000, second);
+  if (cold.has_value() != warm.has_value()) abort();
+  if (cold) {
+    // Same samples; only the first scrape added series.
+    if (warm->series_added != 0 || warm->samples_scraped != cold->samples_scraped ||
+        warm->samples_appended != cold->samples_appended || first.appends != second.appends) {
+      abort();
+    }
+  } else {
+    CheckError(cold.error());
+    if (warm.error().message != cold.error().message) abort();
   }
-  ingester.MarkAllStale(3000, appender);
+  ingester.MarkAllStale(3000, second);
   return 0;
 }
