@@ -92,7 +92,9 @@ std::shared_ptr<RuleManager::Runner> RuleManager::MakeRunner(GroupSpec spec) {
   go.interval = spec.interval.value_or(options_.evaluation_interval);
   go.query_offset = spec.query_offset.value_or(options_.query_offset);
   go.resend_delay = options_.resend_delay;
-  go.template_context = {options_.external_labels, options_.external_url};
+  // v2 semantics (Prometheus 2.x) are the ones without durations as numbers.
+  go.template_context = {options_.external_labels, options_.external_url,
+                         !engine_.options().semantics.durations_as_numbers};
   auto group = std::make_shared<RuleGroup>(std::move(spec), std::move(go));
   metrics_.AddGroup(group->Key(), std::chrono::duration<double>(group->interval()).count(),
                     group->rules().size());

@@ -206,13 +206,15 @@ class FileLoader {
       }
     }
     if (!rule.alert.empty()) {
+      // v2 semantics (Prometheus 2.x) are the ones without durations as numbers.
+      const bool prometheus2 = !options_.semantics.durations_as_numbers;
       for (const auto& [k, v] : labels) {
-        if (auto ok = CheckRuleTemplate(rule.alert, v); !ok) {
+        if (auto ok = CheckRuleTemplate(rule.alert, v, prometheus2); !ok) {
           error(std::nullopt, std::nullopt, fmt::format("label \"{}\": {}", k, ok.error().message));
         }
       }
       for (const auto& [k, v] : rule.annotations) {
-        if (auto ok = CheckRuleTemplate(rule.alert, v); !ok) {
+        if (auto ok = CheckRuleTemplate(rule.alert, v, prometheus2); !ok) {
           error(std::nullopt, std::nullopt,
                 fmt::format("annotation \"{}\": {}", k, ok.error().message));
         }

@@ -131,6 +131,24 @@ TEST_F(RuleFileTest, GlobsLoadEachFileOnceInOrder) {
   EXPECT_EQ(r.groups[1].name, "b");
 }
 
+// `{{else with}}` came with Go 1.23: Prometheus 3.x accepts it, promtool 2.42
+// (Go 1.19) rejects it with this text.
+TEST_F(RuleFileTest, ElseWithOnlyUnderV3) {
+  std::string path = Write("else_with.yml", R"(groups:
+  - name: g
+    rules:
+      - alert: A
+        expr: up == 0
+        annotations:
+          summary: "{{ with $labels.a }}{{ . }}{{ else with $labels.b }}{{ . }}{{ end }}"
+)");
+  EXPECT_TRUE(LoadRuleFile(path).ok());
+  RuleFileResult r = LoadRuleFile(path, {.semantics = promql::Semantics::V2()});
+  EXPECT_THAT(r.errors,
+              ::testing::ElementsAre(path + ": group \"g\", rule 1, \"A\": annotation \"summary\": "
+                                            "template: __alert_A:1: unexpected <with> in else"));
+}
+
 TEST_F(RuleFileTest, LegacyNamesUnderV2) {
   std::string path =
       Write("utf8.yml", "groups: [{name: g, rules: [{record: 'a.b', expr: '1'}]}]\n");

@@ -19,12 +19,16 @@ std::string ExpandRuleTemplate(std::string_view rule_name, std::string_view text
       return out;
     };
   }
-  tmpl::AlertTemplateData data{labels, value, context.external_labels, context.external_url};
+  tmpl::AlertTemplateData data{
+      labels, value, context.external_labels, context.external_url,
+      context.prometheus2 ? tmpl::Dialect::kPrometheus2 : tmpl::Dialect::kPrometheus3};
   return tmpl::ExpandAlertTemplate(rule_name, text, data, tmpl_query, failed);
 }
 
-util::Result<void> CheckRuleTemplate(std::string_view rule_name, std::string_view text) {
-  return tmpl::ParseCheck(rule_name, text);
+util::Result<void> CheckRuleTemplate(std::string_view rule_name, std::string_view text,
+                                     bool prometheus2) {
+  return tmpl::ParseCheck(rule_name, text,
+                          prometheus2 ? tmpl::Dialect::kPrometheus2 : tmpl::Dialect::kPrometheus3);
 }
 
 }  // namespace vigil::ruler

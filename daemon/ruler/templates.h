@@ -14,6 +14,9 @@ namespace vigil::ruler {
 struct TemplateContext {
   model::Labels external_labels;  // $externalLabels
   std::string external_url;       // $externalURL
+  // Template functions as in Prometheus 2.x (`title` is Go's strings.Title)
+  // rather than 3.x; set under --promql.semantics=v2.
+  bool prometheus2 = false;
 };
 
 // Runs a PromQL instant query for the `query` template function at the
@@ -31,7 +34,9 @@ std::string ExpandRuleTemplate(std::string_view rule_name, std::string_view text
                                bool* failed);
 
 // Parse-checks a template as rule loading does; the error reads like Go's
-// ("template: __alert_X:1: undefined variable \"$label\"").
-util::Result<void> CheckRuleTemplate(std::string_view rule_name, std::string_view text);
+// ("template: __alert_X:1: undefined variable \"$label\""). `prometheus2`:
+// Prometheus 2.x's template syntax (Go 1.19: no `{{else with}}`).
+util::Result<void> CheckRuleTemplate(std::string_view rule_name, std::string_view text,
+                                     bool prometheus2 = false);
 
 }  // namespace vigil::ruler

@@ -28,8 +28,9 @@ std::string WithDefs(std::string_view text) {
 
 }  // namespace
 
-util::Result<Template> Template::Parse(std::string name, std::string_view text) {
-  auto trees = detail::Parse(name, text, detail::HasFunc);
+util::Result<Template> Template::Parse(std::string name, std::string_view text,
+                                       Dialect dialect) {
+  auto trees = detail::Parse(name, text, detail::HasFunc, dialect);
   if (!trees) return tl::unexpected(trees.error());
   return Template(std::move(name), std::move(*trees));
 }
@@ -41,10 +42,11 @@ util::Result<std::string> Template::Execute(const AlertTemplateData& data,
   d->external_labels = ToMap(data.external_labels);
   d->external_url = data.external_url;
   d->value = data.value;
+  d->value_is_float64 = data.dialect == Dialect::kPrometheus2;
   detail::Value dot;
   dot.kind = detail::Value::Kind::kAlertData;
   dot.data = std::move(d);
-  detail::FuncContext ctx{&query, &data.external_url};
+  detail::FuncContext ctx{&query, &data.external_url, data.dialect};
   return detail::Execute(*trees_, name_, dot, ctx);
 }
 
@@ -53,7 +55,7 @@ std::string ExpandAlertTemplate(std::string_view rule_name, std::string_view tex
                                 bool* failed) {
   std::string name = AlertTemplateName(rule_name);
   if (failed) *failed = true;
-  auto tmpl = Template::Parse(name, WithDefs(text));
+  auto tmpl = Template::Parse(name, WithDefs(text), data.dialect);
   if (!tmpl) {
     return fmt::format("<error expanding template: error parsing template {}: {}>", name,
                        tmpl.error().message);
@@ -67,8 +69,9 @@ std::string ExpandAlertTemplate(std::string_view rule_name, std::string_view tex
   return std::move(*out);
 }
 
-util::Result<void> ParseCheck(std::string_view rule_name, std::string_view text) {
-  auto tmpl = Template::Parse(AlertTemplateName(rule_name), WithDefs(text));
+util::Result<void> ParseCheck(std::string_view rule_name, std::string_view text,
+                              Dialect dialect) {
+  auto tmpl = Template::Parse(AlertTemplateName(rule_name), WithDefs(text), dialect);
   if (!tmpl) return tl::unexpected(tmpl.error());
   return {};
 }

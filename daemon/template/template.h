@@ -26,6 +26,12 @@ struct QueryResult {
 // <message>").
 using QueryFunc = std::function<util::Result<std::vector<QueryResult>>(const std::string& query)>;
 
+// The Prometheus major version whose template functions are followed where
+// they differ: `title` is Go's strings.Title in 2.x (every letter after a
+// non-alphanumeric ASCII character starts a word: "o'neil x.y" -> "O'Neil X.Y")
+// and x/text's cases.Title in 3.x ("O'neil X.y").
+enum class Dialect { kPrometheus2, kPrometheus3 };
+
 // What an alerting rule's label and annotation templates see: `.Labels`,
 // `.Value`, `.ExternalLabels`, `.ExternalURL` (and the `$labels`, `$value`,
 // `$externalLabels`, `$externalURL` variables through ExpandAlertTemplate).
@@ -34,6 +40,7 @@ struct AlertTemplateData {
   double value = 0;
   model::Labels external_labels;
   std::string external_url;  // Prometheus's --web.external-url, "" when unset
+  Dialect dialect = Dialect::kPrometheus3;  // not visible to the template
 };
 
 // Template is a parsed Go text/template (the subset and the functions that
@@ -43,7 +50,9 @@ struct AlertTemplateData {
 // "template: <name>:<line>:<col>: executing \"<name>\" at <node>: ...").
 class Template {
  public:
-  static util::Result<Template> Parse(std::string name, std::string_view text);
+  // `dialect` selects the Go syntax: kPrometheus2 is Go 1.19's (no `{{else with}}`).
+  static util::Result<Template> Parse(std::string name, std::string_view text,
+                                      Dialect dialect = Dialect::kPrometheus3);
 
   // Executes the template with `data` as dot. `query` may be empty; then the
   // `query` function fails with "no query engine". Never throws; missing map
@@ -66,7 +75,7 @@ inline constexpr std::string_view kAlertTemplateDefs =
 
 // Expands one alert label or annotation template as Prometheus's alerting rule
 // does: prepends kAlertTemplateDefs, names the template "__alert_<rule_name>",
-// parses and executes it. On any error the result is
+// parses (in data.dialect's syntax) and executes it. On any error the result is
 // "<error expanding template: error parsing|executing template __alert_<rule>: ...>"
 // and *failed (when given) is set to true, else false. Thread-safe.
 std::string ExpandAlertTemplate(std::string_view rule_name, std::string_view text,
@@ -75,6 +84,7 @@ std::string ExpandAlertTemplate(std::string_view rule_name, std::string_view tex
 
 // Parse-checks an alert template as `promtool check rules` does (with the
 // definitions prepended); the error reads "template: __alert_<rule>:1: ...".
-util::Result<void> ParseCheck(std::string_view rule_name, std::string_view text);
+util::Result<void> ParseCheck(std::string_view rule_name, std::string_view text,
+                              Dialect dialect = Dialect::kPrometheus3);
 
 }  // namespace vigil::tmpl

@@ -540,6 +540,135 @@ TEST(GoTemplateTest, TitleWords) {
   EXPECT_EQ(Expand("{{ title \"foo-bar baz_qux it's\" }}"), "Foo-Bar Baz_qux It's");
 }
 
+// Go's slice builtin; texts as promtool 2.42 prints them (tests/realworld).
+TEST(GoTemplateTest, SliceBuiltin) {
+  EXPECT_EQ(Expand("{{ slice \"abcdef\" 1 3 }}|{{ slice \"abcdef\" 2 }}|{{ slice \"abcdef\" }}"),
+            "bc|cdef|abcdef");
+  QueryFunc q = Returns({{Labels{{"id", "a"}}, 1}, {Labels{{"id", "b"}}, 2}, {Labels{{"id", "c"}}, 3}});
+  EXPECT_EQ(Expand("{{ range slice (query \"x\") 1 }}{{ .Labels.id }}{{ end }}|"
+                   "{{ len (slice (query \"x\") 0 1 2) }}|{{ slice (query \"x\") 3 | len }}",
+                   {}, q),
+            "bc|1|0");
+  EXPECT_EQ(Expand("{{ slice \"abc\" 2 1 }}"),
+            "ERROR: template: test:1:3: executing \"test\" at <slice \"abc\" 2 1>: error calling "
+            "slice: invalid slice index: 2 > 1");
+  EXPECT_EQ(Expand("{{ slice \"abc\" 0 1 2 }}"),
+            "ERROR: template: test:1:3: executing \"test\" at <slice \"abc\" 0 1 2>: error calling "
+            "slice: cannot 3-index slice a string");
+  EXPECT_EQ(Expand("{{ slice \"abc\" 4 }}"),
+            "ERROR: template: test:1:3: executing \"test\" at <slice \"abc\" 4>: error calling "
+            "slice: index out of range: 4");
+  EXPECT_EQ(Expand("{{ slice .Labels 1 }}"),
+            "ERROR: template: test:1:3: executing \"test\" at <slice .Labels 1>: error calling "
+            "slice: can't slice item of type map[string]string");
+  EXPECT_EQ(Expand("{{ slice nil }}"),
+            "ERROR: template: test:1:3: executing \"test\" at <slice nil>: error calling slice: "
+            "slice of untyped nil");
+}
+
+// A nil argument reaches the builtins (reflect.Value parameters) as Go's
+// invalid value; texts as promtool 2.42 prints them (tests/realworld).
+TEST(GoTemplateTest, NilArgumentsOfBuiltins) {
+  EXPECT_EQ(Expand("{{ index nil 1 }}"),
+            "ERROR: template: test:1:3: executing \"test\" at <index nil 1>: error calling index: "
+            "index of untyped nil");
+  EXPECT_EQ(Expand("{{ lt nil 1 }}"),
+            "ERROR: template: test:1:3: executing \"test\" at <lt nil 1>: error calling lt: "
+            "invalid type for comparison");
+  EXPECT_EQ(Expand("{{ not nil }}|{{ eq nil 1 }}|{{ ne 1 nil }}|{{ eq nil nil }}|{{ and nil 1 }}|"
+                   "{{ or nil 1 }}|{{ html nil }}"),
+            "true|false|true|true|<no value>|1|&lt;no value&gt;");
+}
+
+// %x/%X of floats (strconv's 'x' format); texts as promtool 2.42 prints them.
+TEST(GoTemplateTest, HexFloatVerbs) {
+  EXPECT_EQ(Expand("{{ printf \"%x|%X|%.2x|%x|%x|%x|%10.3x|%-12x|%+x\" 3.5 3.5 0.333333333 0.0 "
+                   "-2.0 5e-324 1e300 1.5 1.0 }}"),
+            "0x1.cp+01|0X1.CP+01|0x1.55p-02|0x0p+00|-0x1p+01|0x1p-1074|0x1.7e4p+996|0x1.8p+00   |"
+            "+0x1p+00");
+  // Precision rounds half to even, carrying into the exponent.
+  // Zero padding goes before the "0x", as Go's fmt does.
+  EXPECT_EQ(Expand("{{ printf \"%.0x|%.1x|%x|%x|%12x|%012x|%+012x\" 1.5 1.96875 1e-5 -0.0 2.0 2.0 "
+                   "2.0 }}"),
+            "0x1p+01|0x1.0p+01|0x1.4f8b588e368f1p-17|-0x0p+00|     0x1p+01|000000x1p+01|"
+            "+00000x1p+01");
+}
+
+// {{block}} = {{define}} + {{template}}; errors as promtool 2.42 prints them.
+TEST(GoTemplateTest, Block) {
+  AlertTemplateData d;
+  d.labels = Labels{{"id", "x"}};
+  EXPECT_EQ(Expand("{{ block \"b\" . }}[{{ .Labels.id }}]{{ end }}|{{ template \"b\" . }}", d),
+            "[x]|[x]");
+  EXPECT_EQ(Expand("{{ block \"b\" }}x{{ end }}"),
+            "ERROR: template: test:1: missing value for block clause");
+  EXPECT_EQ(Expand("{{ define \"b\" }}X{{ end }}{{ block \"b\" . }}Y{{ end }}"),
+            "ERROR: template: test:1: template: multiple definition of template \"b\"");
+  EXPECT_EQ(Expand("{{ block \"b\" . }}x{{ else }}y{{ end }}"),
+            "ERROR: template: test:1: unexpected {{else}} in block clause");
+  // The body is a template of its own: no outer variables, not inside a range.
+  EXPECT_EQ(Expand("{{ $x := 1 }}{{ block \"b\" . }}{{ $x }}{{ end }}"),
+            "ERROR: template: test:1: undefined variable \"$x\"");
+  EXPECT_EQ(Expand("{{ range .Labels }}{{ block \"b\" . }}{{ break }}{{ end }}{{ end }}"),
+            "ERROR: template: test:1: {{break}} outside {{range}}");
+}
+
+// `{{else with}}` is Go 1.23 syntax: Prometheus 2.42 (Go 1.19) rejects it.
+TEST(GoTemplateTest, ElseWithIsNotPrometheus2Syntax) {
+  const std::string text = "{{ with 0 }}a{{ else with 2 }}{{ . }}{{ end }}";
+  auto v2 = Template::Parse("test", text, Dialect::kPrometheus2);
+  ASSERT_FALSE(v2);
+  EXPECT_EQ(v2.error().message, "template: test:1: unexpected <with> in else");
+  EXPECT_EQ(Expand(text), "2");
+  AlertTemplateData data;
+  data.dialect = Dialect::kPrometheus2;
+  EXPECT_EQ(ExpandAlertTemplate("r", "{{ if 1 }}{{ else with 2 }}{{ end }}", data, {}),
+            "<error expanding template: error parsing template __alert_r: template: __alert_r:1: "
+            "unexpected <with> in else>");
+  // `else if` is older and stays valid.
+  auto else_if =
+      Template::Parse("test", "{{ if 0 }}a{{ else if 1 }}b{{ end }}", Dialect::kPrometheus2);
+  EXPECT_TRUE(else_if);
+}
+
+// Ranging over an integer is Go 1.22 (Prometheus 3.x); the alert data's Value
+// is float64 in 2.x. Texts as promtool 2.42 prints them (tests/realworld).
+TEST(GoTemplateTest, Prometheus2RangeAndDataType) {
+  AlertTemplateData v2;
+  v2.dialect = Dialect::kPrometheus2;
+  EXPECT_EQ(Expand("{{ range 3 }}{{ . }}{{ end }}", v2),
+            "ERROR: template: test:1:9: executing \"test\" at <3>: range can't iterate over 3");
+  EXPECT_EQ(Expand("{{ range $i, $e := 2 }}{{ $i }}{{ end }}", v2),
+            "ERROR: template: test:1:19: executing \"test\" at <2>: range can't iterate over 2");
+  EXPECT_EQ(Expand("{{ range 3 }}{{ . }}{{ end }}"), "012");
+  EXPECT_EQ(Expand("{{ printf \"%T\" . }}", v2),
+            "struct { Labels map[string]string; ExternalLabels map[string]string; ExternalURL "
+            "string; Value float64 }");
+  EXPECT_EQ(Expand("{{ printf \"%T\" . }}"),
+            "struct { Labels map[string]string; ExternalLabels map[string]string; ExternalURL "
+            "string; Value interface {} }");
+}
+
+// Prometheus 2.x's title is Go's strings.Title; the cases below are promtool
+// 2.42's output (tests/realworld). 3.x's cases.Title keeps "O'neil", "X.y".
+TEST(GoTemplateTest, TitleUnderPrometheus2IsGoStringsTitle) {
+  AlertTemplateData v2;
+  v2.dialect = Dialect::kPrometheus2;
+  EXPECT_EQ(Expand("{{ title \"hello-world foo_bar o'neil x.y 3rd\" }}", v2),
+            "Hello-World Foo_bar O'Neil X.Y 3rd");
+  EXPECT_EQ(Expand("{{ title \"hello-world foo_bar o'neil x.y 3rd\" }}"),
+            "Hello-World Foo_bar O'neil X.y 3rd");
+  // Non-ASCII letters continue a word; a Unicode space separates; the first
+  // letter of a word is upper-cased with Go's simple mapping.
+  EXPECT_EQ(Expand("{{ title \"élan\u00a0über,çà 9ab a:b\" }}", v2), "Élan\xC2\xA0"
+            "Über,Çà 9ab A:B");
+  // An invalid byte is U+FFFD, which is not a separator.
+  EXPECT_EQ(Expand("{{ title \"\xff"
+                   "ab cd\" }}",
+                   v2), "\xEF\xBF\xBD"
+            "ab Cd");
+}
+
 // ------------------------------------------------------ alert templates --
 
 TEST(AlertTemplateTest, DefinitionsAreInScope) {

@@ -450,7 +450,7 @@ std::vector<std::string> RunGroup(const std::string& test_file, const TestFile& 
   for (auto& spec : loaded.groups) {
     ruler::GroupOptions go;
     go.interval = util::Duration(interval);
-    go.template_context = {tg.external_labels, tg.external_url};
+    go.template_context = {tg.external_labels, tg.external_url, v2};
     groups.push_back(std::make_unique<ruler::RuleGroup>(std::move(spec), std::move(go)));
   }
   std::map<std::string, size_t> order;

@@ -143,6 +143,9 @@ class State {
           }
           break;
         case K::kInt:
+          // Ranging over an integer came with Go 1.22 (Prometheus 3.x).
+          if (ctx_.dialect == Dialect::kPrometheus2)
+            Errorf("range can't iterate over " + Printable(val));
           if (decl.size() > 1)
             Errorf(fmt::format("can't use {} to iterate over more than one variable", val.i));
           for (int64_t i = 0; i < val.i; ++i) {
@@ -490,7 +493,9 @@ class State {
       case NodeType::kDot:
         return ValidateType(dot, type);
       case NodeType::kNil:
-        if (type == ParamType::kAny) return Value();
+        // Go passes nil to a reflect.Value parameter (the builtins) as the
+        // invalid value: {{ index nil 1 }} fails with "index of untyped nil".
+        if (type == ParamType::kAny || type == ParamType::kReflect) return Value();
         if (type == ParamType::kSample) return Value::Sample(nullptr);
         if (type == ParamType::kVector) return Value::VectorOf({});
         Errorf(fmt::format("cannot assign nil to {}", ParamTypeName(type)));

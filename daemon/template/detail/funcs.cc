@@ -174,6 +174,40 @@ Result<int64_t> IndexArg(const Value& index, size_t len) {
   return index.i;
 }
 
+// Go's slice builtin: item[i:j] (item[i:j:k] for slices) of a string or a
+// query result. promtool accepts it, so rule files may use it.
+Result<Value> FnSlice(const FuncContext&, const std::vector<Value>& a) {
+  const Value& item = a[0];
+  if (!item.valid()) return Fail("slice of untyped nil");
+  const size_t n = a.size() - 1;
+  if (n > 3) return Fail("too many slice indexes: {}", n);
+  size_t len = 0;
+  switch (item.kind) {
+    case K::kString:
+      if (n == 3) return Fail("cannot 3-index slice a string");
+      len = item.s.size();
+      break;
+    case K::kVector:
+      len = item.vector->size();  // a query result's capacity is its length
+      break;
+    default:
+      return Fail("can't slice item of type {}", TypeName(item));
+  }
+  int64_t idx[3] = {0, static_cast<int64_t>(len), static_cast<int64_t>(len)};
+  for (size_t k = 0; k < n; ++k) {
+    auto x = IndexArg(a[k + 1], len);
+    if (!x) return tl::unexpected(x.error());
+    idx[k] = *x;
+  }
+  if (idx[0] > idx[1]) return Fail("invalid slice index: {} > {}", idx[0], idx[1]);
+  if (n == 3 && idx[1] > idx[2]) return Fail("invalid slice index: {} > {}", idx[1], idx[2]);
+  const auto from = static_cast<size_t>(idx[0]);
+  const auto to = static_cast<size_t>(idx[1]);
+  if (item.kind == K::kString) return Value::String(item.s.substr(from, to - from));
+  return Value::VectorOf(Vector(item.vector->begin() + static_cast<std::ptrdiff_t>(from),
+                                item.vector->begin() + static_cast<std::ptrdiff_t>(to)));
+}
+
 Result<Value> FnIndex(const FuncContext&, const std::vector<Value>& a) {
   Value item = a[0];
   if (!item.valid()) return Fail("index of untyped nil");
@@ -554,9 +588,9 @@ Result<Value> FnString(const FuncContext&, const std::vector<Value>& a) { return
 
 bool IsWordByte(unsigned char c) { return std::isalnum(c) || c == '_' || c == '\'' || c >= 0x80; }
 
-// x/text cases.Title with NoLower: upper-cases the first letter of each word.
-Result<Value> FnTitle(const FuncContext&, const std::vector<Value>& a) {
-  std::string s = a[0].s;
+// Prometheus 3.x's title, x/text cases.Title with NoLower: upper-cases the
+// first letter of each word.
+std::string CasesTitle(std::string s) {
   bool in_word = false;
   for (size_t i = 0; i < s.size(); ++i) {
     auto c = static_cast<unsigned char>(s[i]);
@@ -572,7 +606,7 @@ Result<Value> FnTitle(const FuncContext&, const std::vector<Value>& a) {
       in_word = false;
     }
   }
-  return Value::String(s);
+  return s;
 }
 
 // Simple case mapping for ASCII, Latin-1, Latin Extended-A, Greek and
@@ -615,8 +649,10 @@ uint32_t LowerRune(uint32_t r) {
   return r;
 }
 
-// Go's strings.Map over runes: invalid UTF-8 bytes become U+FFFD.
-std::string MapRunes(const std::string& s, uint32_t (*map)(uint32_t)) {
+// Go's strings.Map over runes: invalid UTF-8 bytes become U+FFFD (and `map`
+// sees U+FFFD for them, as Go's mapping function does).
+template <typename Map>
+std::string MapRunes(const std::string& s, Map map) {
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size();) {
@@ -634,6 +670,7 @@ std::string MapRunes(const std::string& s, uint32_t (*map)(uint32_t)) {
       ok = false;
     }
     if (!ok) {
+      map(0xFFFD);
       out += "\xEF\xBF\xBD";
       ++i;
       continue;
@@ -650,6 +687,36 @@ std::string MapRunes(const std::string& s, uint32_t (*map)(uint32_t)) {
     i += n;
   }
   return out;
+}
+
+// Go's unicode.IsSpace.
+bool IsGoSpace(uint32_t r) {
+  if (r < 0x100) {
+    return r == ' ' || (r >= '\t' && r <= '\r') || r == 0x85 || r == 0xA0;
+  }
+  return r == 0x1680 || (r >= 0x2000 && r <= 0x200A) || r == 0x2028 || r == 0x2029 ||
+         r == 0x202F || r == 0x205F || r == 0x3000;
+}
+
+// Prometheus 2.x's title, Go's strings.Title: a rune is upper-cased when the
+// one before it is a separator (start of string, ASCII other than letters,
+// digits and '_', or a Unicode space).
+std::string GoStringsTitle(const std::string& s) {
+  uint32_t prev = ' ';
+  auto is_separator = [](uint32_t r) {
+    if (r < 0x80) return !(std::isalnum(static_cast<int>(r)) || r == '_');
+    return IsGoSpace(r);
+  };
+  return MapRunes(s, [&prev, &is_separator](uint32_t r) {
+    const bool start = is_separator(prev);
+    prev = r;
+    return start ? UpperRune(r) : r;
+  });
+}
+
+Result<Value> FnTitle(const FuncContext& ctx, const std::vector<Value>& a) {
+  return Value::String(ctx.dialect == Dialect::kPrometheus2 ? GoStringsTitle(a[0].s)
+                                                             : CasesTitle(a[0].s));
 }
 
 Result<Value> FnToUpper(const FuncContext&, const std::vector<Value>& a) {
@@ -1106,6 +1173,7 @@ const std::vector<FuncDef>& Funcs() {
       {"not", {P::kReflect}, false, FnNot},
       {"len", {P::kReflect}, false, FnLen},
       {"index", {P::kReflect, P::kReflect}, true, FnIndex},
+      {"slice", {P::kReflect, P::kReflect}, true, FnSlice},
       {"print", {P::kAny}, true, FnPrint},
       {"printf", {P::kString, P::kAny}, true, FnPrintf},
       {"println", {P::kAny}, true, FnPrintln},

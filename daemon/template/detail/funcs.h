@@ -26,6 +26,7 @@ std::string_view ParamTypeName(ParamType t);
 struct FuncContext {
   const QueryFunc* query = nullptr;
   const std::string* external_url = nullptr;
+  Dialect dialect = Dialect::kPrometheus3;
 };
 
 // One template function: Go's builtins or Prometheus's. An error becomes the

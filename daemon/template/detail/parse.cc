@@ -730,8 +730,12 @@ struct ParseError {
 class Parser {
  public:
   Parser(std::string name, std::string_view text, std::vector<Item> items,
-         bool (*has_function)(std::string_view), TreeSet& set)
-      : name_(std::move(name)), items_(std::move(items)), has_function_(has_function), set_(set) {
+         bool (*has_function)(std::string_view), Dialect dialect, TreeSet& set)
+      : name_(std::move(name)),
+        items_(std::move(items)),
+        has_function_(has_function),
+        else_with_(dialect != Dialect::kPrometheus2),
+        set_(set) {
     for (size_t i = 0; i < text.size(); ++i) {
       if (text[i] == '\n') newlines_.push_back(static_cast<int64_t>(i));
     }
@@ -920,7 +924,7 @@ class Parser {
     Item token = NextNonSpace();
     switch (token.type) {
       case ItemType::kBlock:
-        Errorf("{{block}} is not supported");
+        return BlockControl();
       case ItemType::kBreak:
       case ItemType::kContinue: {
         bool is_break = token.type == ItemType::kBreak;
@@ -932,7 +936,7 @@ class Parser {
       }
       case ItemType::kElse: {
         Item peek = PeekNonSpace();
-        if (peek.type == ItemType::kIf || peek.type == ItemType::kWith)
+        if (peek.type == ItemType::kIf || (else_with_ && peek.type == ItemType::kWith))
           return NewNode(NodeType::kElse, peek.pos);
         Item t = Expect(ItemType::kRightDelim, "else");
         return NewNode(NodeType::kElse, t.pos);
@@ -979,7 +983,7 @@ class Parser {
         Next();
         n->else_list = NewList(next->pos);
         n->else_list->nodes.push_back(Control(NodeType::kIf, "if"));
-      } else if (type == NodeType::kWith && Peek().type == ItemType::kWith) {
+      } else if (else_with_ && type == NodeType::kWith && Peek().type == ItemType::kWith) {
         Next();
         n->else_list = NewList(next->pos);
         n->else_list->nodes.push_back(Control(NodeType::kWith, "with"));
@@ -991,6 +995,28 @@ class Parser {
     }
     n->pos = n->pipe->pos;
     vars_.resize(saved_vars);
+    return n;
+  }
+
+  // {{block "name" pipeline}} T {{end}}: defines "name" as T (a tree of its
+  // own: fresh variables, outside any range) and executes it with the
+  // pipeline, as Go's blockControl does.
+  std::unique_ptr<Node> BlockControl() {
+    constexpr std::string_view kContext = "block clause";
+    Item token = NextNonSpace();
+    if (token.type != ItemType::kString && token.type != ItemType::kRawString)
+      Unexpected(token, kContext);
+    auto n = NewNode(NodeType::kTemplate, token.pos);
+    if (!Unquote(token.val, n->text)) Errorf("invalid syntax");
+    n->pipe = Pipeline(kContext, ItemType::kRightDelim);
+    std::vector<std::string> saved_vars = std::exchange(vars_, {"$"});
+    const int saved_range_depth = std::exchange(range_depth_, 0);
+    auto [list, end] = ItemList();
+    if (end->type != NodeType::kEnd)
+      Errorf(fmt::format("unexpected {} in {}", end->String(), kContext));
+    vars_ = std::move(saved_vars);
+    range_depth_ = saved_range_depth;
+    Add(n->text, std::move(list));
     return n;
   }
 
@@ -1271,6 +1297,7 @@ class Parser {
   std::vector<Item> items_;
   size_t lex_pos_ = 0;
   bool (*has_function_)(std::string_view);
+  bool else_with_;  // `{{else with}}` (Go >= 1.23, so Prometheus 3.x only)
   TreeSet& set_;
   std::vector<int64_t> newlines_;
   Item token_[3];
@@ -1389,11 +1416,13 @@ std::string Node::String() const {
 }
 
 util::Result<std::shared_ptr<const TreeSet>> Parse(std::string_view name, std::string_view text,
-                                                   bool (*has_function)(std::string_view)) {
+                                                   bool (*has_function)(std::string_view),
+                                                   Dialect dialect) {
   auto set = std::make_shared<TreeSet>();
   set->text = std::string(text);
   try {
-    Parser parser(std::string(name), set->text, Lexer(set->text).Run(), has_function, *set);
+    Parser parser(std::string(name), set->text, Lexer(set->text).Run(), has_function, dialect,
+                  *set);
     parser.ParseAll();
   } catch (const ParseError& e) {
     return util::Fail("{}", e.message);

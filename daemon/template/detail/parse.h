@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "daemon/template/template.h"
 #include "daemon/util/result.h"
 
 namespace vigil::tmpl::detail {
@@ -77,7 +78,10 @@ inline constexpr int kMaxParseDepth = 100;
 // Parses `text` as Go's text/template does with the given function names
 // defined. Errors read as Go's ("template: <name>:<line>: <message>"); deeper
 // nesting than kMaxParseDepth fails with "max expression depth exceeded".
+// Under kPrometheus2 the syntax is Go 1.19's (Prometheus 2.42): no
+// `{{else with}}` ("unexpected <with> in else").
 util::Result<std::shared_ptr<const TreeSet>> Parse(std::string_view name, std::string_view text,
-                                                   bool (*has_function)(std::string_view));
+                                                   bool (*has_function)(std::string_view),
+                                                   Dialect dialect = Dialect::kPrometheus3);
 
 }  // namespace vigil::tmpl::detail

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 namespace vigil::tmpl::detail {
@@ -16,6 +17,9 @@ namespace {
 constexpr std::string_view kAlertDataType =
     "struct { Labels map[string]string; ExternalLabels map[string]string; ExternalURL string; "
     "Value interface {} }";
+constexpr std::string_view kAlertDataType2 =
+    "struct { Labels map[string]string; ExternalLabels map[string]string; ExternalURL string; "
+    "Value float64 }";
 
 // Decodes one UTF-8 rune at s[i]; returns the rune and its width, or
 // (0xFFFD, 1) for an invalid byte, as Go's utf8.DecodeRuneInString.
@@ -387,6 +391,10 @@ class Printer {
           case 'E':
             FmtFloat(v.f, static_cast<char>(verb), 6);
             return;
+          case 'x':
+          case 'X':
+            FmtFloat(v.f, static_cast<char>(verb), -1);
+            return;
           default:
             BadVerb(verb, v);
             return;
@@ -480,7 +488,7 @@ std::string TypeName(const Value& v) {
     case K::kVector:
       return "template.queryResult";
     case K::kAlertData:
-      return std::string(kAlertDataType);
+      return std::string(v.data && v.data->value_is_float64 ? kAlertDataType2 : kAlertDataType);
     case K::kTime:
       return "*time.Time";
   }
@@ -515,9 +523,64 @@ bool IsTrue(const Value& v) {
   return false;
 }
 
+namespace {
+
+// strconv's 'x'/'X' format (Go's fmtX): "-0x1.8p+01"; prec < 0 is the
+// shortest form, else prec hex digits rounded half to even.
+std::string FormatHexFloat(double v, char fmt, int prec) {
+  uint64_t bits = 0;
+  std::memcpy(&bits, &v, sizeof bits);
+  const bool neg = (bits >> 63) != 0;
+  int exp = static_cast<int>((bits >> 52) & 0x7FF);
+  uint64_t mant = bits & ((uint64_t{1} << 52) - 1);
+  if (exp == 0) {
+    ++exp;  // denormal
+  } else {
+    mant |= uint64_t{1} << 52;
+  }
+  exp -= 1023;
+  if (mant == 0) exp = 0;
+  // The leading 1 (if any) at bit 60.
+  mant <<= 60 - 52;
+  while (mant != 0 && (mant & (uint64_t{1} << 60)) == 0) {
+    mant <<= 1;
+    --exp;
+  }
+  if (prec >= 0 && prec < 15) {
+    const auto shift = static_cast<unsigned>(prec * 4);
+    const uint64_t extra = (mant << shift) & ((uint64_t{1} << 60) - 1);
+    mant >>= 60 - shift;
+    if ((extra | (mant & 1)) > (uint64_t{1} << 59)) ++mant;
+    mant <<= 60 - shift;
+    if ((mant & (uint64_t{1} << 61)) != 0) {  // rounded up to 2
+      mant >>= 1;
+      ++exp;
+    }
+  }
+  const char* hex = fmt == 'X' ? "0123456789ABCDEF" : "0123456789abcdef";
+  std::string out = neg ? "-0" : "0";
+  out += fmt;
+  out += static_cast<char>('0' + ((mant >> 60) & 1));
+  mant <<= 4;
+  if ((prec < 0 && mant != 0) || prec > 0) {
+    out += '.';
+    for (int i = 0; prec < 0 ? mant != 0 : i < prec; ++i) {
+      out += hex[(mant >> 60) & 15];
+      mant <<= 4;
+    }
+  }
+  out += fmt == 'X' ? 'P' : 'p';
+  out += exp < 0 ? '-' : '+';
+  out += fmt::format("{:02d}", exp < 0 ? -exp : exp);
+  return out;
+}
+
+}  // namespace
+
 std::string FormatFloat(double v, char fmt, int prec) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  if (fmt == 'x' || fmt == 'X') return FormatHexFloat(v, fmt, prec);
   bool neg = std::signbit(v);
   if (prec >= 0) {
     char spec[8] = {'%', '.', '*', fmt, 0};

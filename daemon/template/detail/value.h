@@ -28,6 +28,9 @@ struct AlertDataValue {
   std::shared_ptr<const StringMap> external_labels = std::make_shared<const StringMap>();
   std::string external_url;
   double value = 0;
+  // Prometheus 2.x declares the field `Value float64`, 3.x `Value interface {}`
+  // (printf "%T" shows it).
+  bool value_is_float64 = false;
 };
 
 // Value is a dynamically typed template value standing in for the Go values a
@@ -119,7 +122,7 @@ std::string TypeName(const Value& v);
 // Go's truth rule for if/with/and/or/not. Every kind here has one.
 bool IsTrue(const Value& v);
 
-// Go's strconv.FormatFloat(v, fmt, prec, 64) for fmt in e, E, f, g, G; prec -1
+// Go's strconv.FormatFloat(v, fmt, prec, 64) for fmt in e, E, f, g, G, x, X; prec -1
 // means the shortest representation that round-trips.
 std::string FormatFloat(double v, char fmt, int prec);
 
