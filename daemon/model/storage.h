@@ -2,6 +2,8 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "daemon/model/labels.h"
@@ -46,6 +48,39 @@ struct Series {
   std::vector<Sample> samples;
 };
 
+// LabelsView is a series' label set as views into storage (no copies): the
+// labels sorted by name, as a Labels holds them. Valid as long as what it
+// views; a value type, thread-compatible.
+class LabelsView {
+ public:
+  // `pairs` holds name, value, name, value... sorted by name, no empty value.
+  explicit LabelsView(std::span<const std::string_view> pairs) : pairs_(pairs) {}
+  size_t size() const { return pairs_.size() / 2; }
+  std::string_view name(size_t i) const { return pairs_[2 * i]; }
+  std::string_view value(size_t i) const { return pairs_[2 * i + 1]; }
+  Labels ToLabels() const {
+    std::vector<Label> labels;
+    labels.reserve(size());
+    for (size_t i = 0; i < size(); ++i) {
+      labels.push_back(Label{std::string(name(i)), std::string(value(i))});
+    }
+    return Labels::FromSorted(std::move(labels));
+  }
+
+ private:
+  std::span<const std::string_view> pairs_;
+};
+
+// SeriesVisitor receives the series of Querier::SelectEach one at a time.
+class SeriesVisitor {
+ public:
+  virtual ~SeriesVisitor() = default;
+  // One selected series: its labels and its samples in the window, ascending
+  // in time. Both are valid only during the call. Returns false to end the
+  // selection early.
+  virtual bool Visit(const LabelsView& labels, std::span<const Sample> samples) = 0;
+};
+
 // Querier is how PromQL and the ruler read storage. Implementations are
 // thread-safe; each call sees a consistent snapshot of every series it returns.
 class Querier {
@@ -58,6 +93,25 @@ class Querier {
   // Order: ascending by labels.
   virtual std::vector<Series> Select(std::span<const Matcher> matchers, int64_t mint,
                                      int64_t maxt) const = 0;
+
+  // Select for callers that use each series once, right away (an instant
+  // query's selectors): the same series in the same order, handed to
+  // `visitor` one at a time instead of collected, so the querier can reuse
+  // one buffer for the samples and pass the labels as views. The querier may
+  // hold its locks during the calls: the visitor must not call back into it.
+  // The default forwards to Select.
+  virtual void SelectEach(std::span<const Matcher> matchers, int64_t mint, int64_t maxt,
+                          SeriesVisitor& visitor) const {
+    std::vector<std::string_view> pairs;
+    for (const Series& series : Select(matchers, mint, maxt)) {
+      pairs.clear();
+      for (const Label& label : series.labels) {
+        pairs.push_back(label.name);
+        pairs.push_back(label.value);
+      }
+      if (!visitor.Visit(LabelsView(pairs), series.samples)) return;
+    }
+  }
 };
 
 }  // namespace vigil::model

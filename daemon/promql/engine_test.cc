@@ -2,8 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "daemon/model/sample.h"
 #include "daemon/promql/parser.h"
@@ -212,6 +216,139 @@ TEST_F(EngineTest, MaxSamplesAndLookback) {
   auto expr = ParseExpr("max_over_time(rate(x[5m] offset 1m)[1h:1m]) + y");
   ASSERT_TRUE(expr);
   EXPECT_EQ(MaxLookback(**expr).count(), 3600000 + 300000 + 60000);
+}
+
+// Forwards to a store and counts how the engine reads it.
+class CountingQuerier final : public model::Querier {
+ public:
+  explicit CountingQuerier(const model::Querier& inner) : inner_(inner) {}
+  std::vector<model::Series> Select(std::span<const model::Matcher> matchers, int64_t mint,
+                                    int64_t maxt) const override {
+    ++selects;
+    return inner_.Select(matchers, mint, maxt);
+  }
+  void SelectEach(std::span<const model::Matcher> matchers, int64_t mint, int64_t maxt,
+                  model::SeriesVisitor& visitor) const override {
+    ++streams;
+    inner_.SelectEach(matchers, mint, maxt, visitor);
+  }
+  mutable int selects = 0;
+  mutable int streams = 0;
+
+ private:
+  const model::Querier& inner_;
+};
+
+TEST_F(EngineTest, SelectorsReadOnceAreStreamedAndEqualSelectorsShareOneSelect) {
+  for (int i = 0; i < 40; ++i) {
+    model::Labels x{{"__name__", "x"},
+                    {"job", "j" + std::to_string(i % 3)},
+                    {"instance", "h" + std::to_string(i)}};
+    for (int k = 0; k <= 10; ++k) {
+      Add(x, k * 15000, k == 7 && i % 5 == 0 ? model::StaleNaN() : k * (i + 0.1) + i % 4);
+    }
+  }
+  // {query, Select calls, SelectEach calls} of an instant query at 150s, in
+  // 3.x and 2.x semantics (only 2.x for holt_winters).
+  struct Case {
+    const char* query;
+    int selects;
+    int streams;
+    bool v2_only = false;
+  };
+  for (const Case& c : {
+           Case{"sum by (job) (rate(x[1m]))", 0, 1},
+           Case{"avg without (instance) (increase(x[1m]))", 0, 1},
+           Case{"count by (job) (last_over_time(x[1m]))", 0, 1},
+           Case{"max(delta(x[2m]))", 0, 1},
+           Case{"stddev by (job) (quantile_over_time(0.5, x[1m]))", 0, 1},
+           Case{"sum by (__name__, job) (rate(x[1m]))", 0, 1},
+           Case{"x", 0, 1},
+           Case{"x / on (job) group_left sum by (job) (x)", 1, 0},
+           Case{"rate(x[1m]) - rate(x[1m] offset 30s)", 1, 0},
+           Case{"x + sum_over_time(x[2m])", 0, 2},
+           Case{"max_over_time(x[2m:15s])", 1, 0},
+           Case{"holt_winters(x[2m], 0.5, 0.5)", 1, 0, true},
+       }) {
+    for (const Engine* engine : {&v3_, &v2_}) {
+      const bool v2 = engine == &v2_;
+      if (c.v2_only && !v2) continue;
+      const std::string name = std::string(c.query) + (v2 ? " (2.x)" : " (3.x)");
+      auto expr = ParseExpr(c.query, ParseOptions{engine->options().semantics});
+      ASSERT_TRUE(expr) << name;
+      CountingQuerier querier(store_);
+      auto instant = engine->InstantQuery(querier, **expr, 150000);
+      ASSERT_TRUE(instant) << name << ": " << instant.error().message;
+      EXPECT_EQ(querier.selects, c.selects) << name;
+      EXPECT_EQ(querier.streams, c.streams) << name;
+      // A range query reads every selector once for all steps (Select); its
+      // last step must equal the streamed instant result, bit for bit.
+      auto range = engine->RangeQuery(store_, **expr, 135000, 150000, 15000);
+      ASSERT_TRUE(range) << name << ": " << range.error().message;
+      const Vector& vec = std::get<Vector>(*instant);
+      std::vector<std::string> from_range;
+      for (const Series& s : *range) {
+        if (s.points.empty() || s.points.back().t != 150000) continue;
+        from_range.push_back(s.labels.ToString() + " " +
+                             std::to_string(std::bit_cast<uint64_t>(s.points.back().v)));
+      }
+      std::vector<std::string> from_instant;
+      for (const Sample& s : vec) {
+        from_instant.push_back(s.labels.ToString() + " " +
+                               std::to_string(std::bit_cast<uint64_t>(s.v)));
+      }
+      std::sort(from_instant.begin(), from_instant.end());
+      EXPECT_EQ(from_instant, from_range) << name;
+      EXPECT_FALSE(vec.empty()) << name;
+    }
+  }
+  // j0 holds series 0, 15 and 30, whose stale marker at 105s leaves a 30s
+  // span, extrapolated by half an interval only: 18.29 - 1.13.
+  EXPECT_EQ(Instant("sum by (job) (rate(x[1m]))", 150000),
+            "{job=\"j0\"} 17.160833333333333; {job=\"j1\"} 15.673333333333332; "
+            "{job=\"j2\"} 15.912499999999998; ");
+  // A querier with only Select gets SelectEach's default (label views over
+  // the selected series): the same answers.
+  class SelectOnly final : public model::Querier {
+   public:
+    explicit SelectOnly(const model::Querier& inner) : inner_(inner) {}
+    std::vector<model::Series> Select(std::span<const model::Matcher> matchers, int64_t mint,
+                                      int64_t maxt) const override {
+      return inner_.Select(matchers, mint, maxt);
+    }
+
+   private:
+    const model::Querier& inner_;
+  };
+  SelectOnly select_only(store_);
+  for (const char* query : {"sum by (job) (rate(x[1m]))", "x", "avg(x)"}) {
+    auto expr = ParseExpr(query);
+    ASSERT_TRUE(expr) << query;
+    auto via_default = v3_.InstantQuery(select_only, **expr, 150000);
+    auto via_store = v3_.InstantQuery(store_, **expr, 150000);
+    ASSERT_TRUE(via_default && via_store) << query;
+    const Vector& a = std::get<Vector>(*via_default);
+    const Vector& b = std::get<Vector>(*via_store);
+    ASSERT_EQ(a.size(), b.size()) << query;
+    for (size_t i = 0; i < a.size(); ++i) {
+      EXPECT_EQ(a[i].labels, b[i].labels) << query;
+      EXPECT_EQ(std::bit_cast<uint64_t>(a[i].v), std::bit_cast<uint64_t>(b[i].v)) << query;
+    }
+  }
+  // 2.x checks the function's results before aggregating them: two metrics
+  // with the same labels but the name collide.
+  Add(model::Labels{{"__name__", "d1"}, {"k", "v"}}, 150000, 1);
+  Add(model::Labels{{"__name__", "d2"}, {"k", "v"}}, 150000, 2);
+  EXPECT_EQ(Instant("sum(last_over_time({k=\"v\"}[1m]))", 150000, v2_), "{} 3; ");
+  EXPECT_EQ(Instant("sum(sum_over_time({k=\"v\"}[1m]))", 150000, v2_),
+            "error: vector cannot contain metrics with the same labelset");
+  EXPECT_EQ(Instant("sum(sum_over_time({k=\"v\"}[1m]))", 150000, v3_), "{} 3; ");
+  // Errors raised while streaming (here the sample limit of a plain
+  // selector) end the query like those of loaded selectors.
+  Engine small{EngineOptions{.max_samples = 30}};
+  EXPECT_EQ(Instant("x", 150000, small),
+            "error: query processing would load too many samples into memory in query "
+            "execution");
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "daemon/store/store.h"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <limits>
 #include <optional>
@@ -51,6 +52,32 @@ std::optional<std::vector<std::string_view>> LiteralAlternatives(std::string_vie
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
+}
+
+// A selected series' sort key in SortByRanksLocked: its head (two ranks) and
+// its index in the selection.
+struct HeadEntry {
+  uint64_t head;
+  size_t index;
+};
+
+// Stable LSD radix sort by head, one byte per pass; a pass is skipped when
+// every head has the same byte there (the high bytes of small ranks).
+void RadixSortByHead(std::vector<HeadEntry>& entries) {
+  if (entries.size() < 2) return;
+  std::array<std::array<size_t, 256>, 8> counts{};
+  for (const HeadEntry& e : entries) {
+    for (size_t b = 0; b < 8; ++b) ++counts[b][(e.head >> (8 * b)) & 0xff];
+  }
+  std::vector<HeadEntry> scratch(entries.size());
+  for (size_t b = 0; b < 8; ++b) {
+    std::array<size_t, 256>& offsets = counts[b];
+    if (offsets[(entries[0].head >> (8 * b)) & 0xff] == entries.size()) continue;
+    size_t sum = 0;
+    for (size_t& n : offsets) sum += std::exchange(n, sum);
+    for (const HeadEntry& e : entries) scratch[offsets[(e.head >> (8 * b)) & 0xff]++] = e;
+    entries.swap(scratch);
+  }
 }
 
 }  // namespace
@@ -123,17 +150,6 @@ Store::MemSeries* Store::FindSeriesLocked(const model::Labels& labels, uint64_t 
   return nullptr;
 }
 
-model::Labels Store::LabelsOfLocked(const MemSeries& series) const {
-  std::vector<model::Label> labels;
-  labels.reserve(series.label_ids.size() / 2);
-  for (size_t i = 0; i + 1 < series.label_ids.size(); i += 2) {
-    labels.push_back(model::Label{std::string(symbols_.Get(series.label_ids[i])),
-                                  std::string(symbols_.Get(series.label_ids[i + 1]))});
-  }
-  // label_ids come from a model::Labels: sorted, unique, no empty values.
-  return model::Labels::FromSorted(std::move(labels));
-}
-
 Store::MemSeries* Store::CreateSeriesLocked(const model::Labels& labels, uint64_t hash) {
   auto series = std::make_unique<MemSeries>();
   series->ref = next_ref_++;
@@ -164,24 +180,36 @@ util::Result<void> Store::AppendToSeries(MemSeries& series, int64_t t, double v)
       return util::Fail("duplicate sample for timestamp");
     }
   }
-  const size_t bytes_before = series.SampleBytes();
+  // Only the chunk vector and the chunks touched here change size, so their
+  // heap bytes before and after give the change of series.SampleBytes()
+  // without walking every chunk, and most appends change nothing.
+  std::vector<XorChunk>& chunks = series.chunks;
+  size_t bytes_before = HeapBytes(chunks.capacity() * sizeof(XorChunk));
+  size_t bytes_after = 0;
   // A chunk spans at most half the retention, so whole-chunk dropping keeps a
   // sample at most 1.5 x retention, while slow series still fill their chunks
   // enough to amortise the chunk header.
   const auto max_span = static_cast<uint64_t>(retention_ms_.load(std::memory_order_relaxed) / 2);
-  if (series.chunks.empty() || series.chunks.back().num_samples() >= kChunkSamples ||
-      static_cast<uint64_t>(t) - static_cast<uint64_t>(series.chunks.back().min_t()) >= max_span) {
-    if (!series.chunks.empty()) series.chunks.back().Seal();
-    series.chunks.emplace_back();
+  if (chunks.empty() || chunks.back().num_samples() >= kChunkSamples ||
+      static_cast<uint64_t>(t) - static_cast<uint64_t>(chunks.back().min_t()) >= max_span) {
+    if (!chunks.empty()) {
+      bytes_before += HeapBytes(chunks.back().capacity_bytes());
+      chunks.back().Seal();
+      bytes_after += HeapBytes(chunks.back().capacity_bytes());
+    }
+    chunks.emplace_back();  // the new head held no bytes before
+  } else {
+    bytes_before += HeapBytes(chunks.back().capacity_bytes());
   }
-  series.chunks.back().Append(t, v);
+  chunks.back().Append(t, v);
   series.max_t = t;
   series.last_bits = bits;
   series.has_samples = true;
-  const size_t bytes_after = series.SampleBytes();
-  if (bytes_after >= bytes_before) {
+  bytes_after += HeapBytes(chunks.capacity() * sizeof(XorChunk)) +
+                 HeapBytes(chunks.back().capacity_bytes());
+  if (bytes_after > bytes_before) {
     sample_bytes_.fetch_add(bytes_after - bytes_before, std::memory_order_relaxed);
-  } else {
+  } else if (bytes_after < bytes_before) {
     sample_bytes_.fetch_sub(bytes_before - bytes_after, std::memory_order_relaxed);
   }
   // Sequentially consistent, counted before stored, and read in the opposite
@@ -203,11 +231,13 @@ util::Result<model::SeriesRef> Store::AppendRef(model::SeriesRef ref, const mode
     if (auto ok = AppendToSeries(series, t, v); !ok) return tl::unexpected(std::move(ok.error()));
     return series.ref;
   };
-  if (labels.empty()) return util::Fail("empty label set");
+  // A known ref needs nothing of the labels (not even a look at them: the
+  // caller's copy may be cold in cache).
   if (ref != 0) {
     std::shared_lock index_lock(index_mu_);
     if (auto it = series_.find(ref); it != series_.end()) return append(*it->second);
   }
+  if (labels.empty()) return util::Fail("empty label set");
   const uint64_t hash = labels.Hash();
   {
     std::shared_lock index_lock(index_mu_);
@@ -329,92 +359,133 @@ bool Store::LabelsLessLocked(const MemSeries& a, const MemSeries& b) const {
   return a.label_ids.size() < b.label_ids.size();
 }
 
-bool Store::SortByRanksLocked(std::vector<const MemSeries*>& ordered) const {
-  struct Key {
-    uint64_t head;  // see below
-    size_t begin;   // the series' label ranks are ranks[begin, end)
-    size_t end;
-    const MemSeries* series;
-  };
-  std::vector<uint32_t> ranks;
-  std::vector<Key> keys;
-  keys.reserve(ordered.size());
+bool Store::SortByRanksLocked(std::vector<Selected>& selected,
+                              std::span<const uint32_t> ids) const {
+  if (selected.empty()) return true;
+  std::vector<uint32_t> ranks(ids.size());  // ranks[k] is the rank of ids[k]
   {
     std::lock_guard ranks_lock(ranks_mu_);
-    if (symbols_.unranked_count() > kMaxUnrankedPerSeries * ordered.size()) return false;
+    if (symbols_.unranked_count() > kMaxUnrankedPerSeries * selected.size()) return false;
     symbols_.UpdateRanks();
-    for (const MemSeries* series : ordered) {
-      const size_t begin = ranks.size();
-      for (uint32_t id : series->label_ids) ranks.push_back(symbols_.Rank(id));
-      keys.push_back(Key{0, begin, ranks.size(), series});
-    }
+    for (size_t k = 0; k < ids.size(); ++k) ranks[k] = symbols_.Rank(ids[k]);
   }
-  if (keys.empty()) return true;
   // Ranks follow the strings' order, so comparing the flattened name, value...
   // ranks lexicographically gives model::Labels' order. Past the prefix all
   // series share (often the metric name), the next two ranks plus one (0 for
-  // none, sorting first as a shorter label set does) packed into `head`
-  // decide most comparisons with one integer compare.
-  size_t shared = keys[0].end - keys[0].begin;
-  for (const Key& key : keys) {
-    const size_t len = std::min(shared, key.end - key.begin);
+  // none, sorting first as a shorter label set does) packed into a 64-bit
+  // head order most series: a radix sort by head does the bulk of the work.
+  const Selected& first = selected[0];
+  size_t shared = first.ids_end - first.ids_begin;
+  for (const Selected& one : selected) {
+    const size_t len = std::min(shared, one.ids_end - one.ids_begin);
     size_t n = 0;
-    while (n < len && ranks[key.begin + n] == ranks[keys[0].begin + n]) ++n;
+    while (n < len && ranks[one.ids_begin + n] == ranks[first.ids_begin + n]) ++n;
     shared = n;
   }
-  auto rank_at = [&ranks](const Key& key, size_t i) -> uint64_t {
-    return key.begin + i < key.end ? uint64_t{ranks[key.begin + i]} + 1 : 0;
+  auto rank_at = [&ranks](const Selected& one, size_t i) -> uint64_t {
+    return one.ids_begin + i < one.ids_end ? uint64_t{ranks[one.ids_begin + i]} + 1 : 0;
   };
-  for (Key& key : keys) key.head = rank_at(key, shared) << 32 | rank_at(key, shared + 1);
+  std::vector<HeadEntry> heads(selected.size());
+  for (size_t i = 0; i < selected.size(); ++i) {
+    heads[i] = HeadEntry{rank_at(selected[i], shared) << 32 | rank_at(selected[i], shared + 1), i};
+  }
+  RadixSortByHead(heads);
+  // Runs of equal heads (same length up to `skip`) are ordered by the rest.
   const size_t skip = shared + 2;
-  std::sort(keys.begin(), keys.end(), [&ranks, skip](const Key& a, const Key& b) {
-    if (a.head != b.head) return a.head < b.head;
-    // Equal heads: both have the same length up to `skip`.
+  auto rest_less = [&ranks, &selected, skip](const HeadEntry& x, const HeadEntry& y) {
+    const Selected& a = selected[x.index];
+    const Selected& b = selected[y.index];
     return std::lexicographical_compare(
-        ranks.begin() + std::min(a.begin + skip, a.end), ranks.begin() + a.end,
-        ranks.begin() + std::min(b.begin + skip, b.end), ranks.begin() + b.end);
-  });
-  for (size_t i = 0; i < keys.size(); ++i) ordered[i] = keys[i].series;
+        ranks.begin() + std::min(a.ids_begin + skip, a.ids_end), ranks.begin() + a.ids_end,
+        ranks.begin() + std::min(b.ids_begin + skip, b.ids_end), ranks.begin() + b.ids_end);
+  };
+  for (size_t i = 0; i < heads.size();) {
+    size_t j = i + 1;
+    while (j < heads.size() && heads[j].head == heads[i].head) ++j;
+    if (j - i > 1) std::sort(heads.begin() + i, heads.begin() + j, rest_less);
+    i = j;
+  }
+  std::vector<Selected> sorted;
+  sorted.reserve(selected.size());
+  for (const HeadEntry& entry : heads) sorted.push_back(selected[entry.index]);
+  selected = std::move(sorted);
   return true;
 }
 
 std::vector<model::Series> Store::Select(std::span<const model::Matcher> matchers, int64_t mint,
                                          int64_t maxt) const {
-  std::vector<model::Series> out;
-  if (mint > maxt) return out;
+  class Collector final : public model::SeriesVisitor {
+   public:
+    bool Visit(const model::LabelsView& labels, std::span<const model::Sample> samples) override {
+      out.push_back(model::Series{labels.ToLabels(), {samples.begin(), samples.end()}});
+      return true;
+    }
+    std::vector<model::Series> out;
+  };
+  Collector collector;
+  SelectEach(matchers, mint, maxt, collector);
+  return std::move(collector.out);
+}
+
+void Store::SelectEach(std::span<const model::Matcher> matchers, int64_t mint, int64_t maxt,
+                       model::SeriesVisitor& visitor) const {
+  if (mint > maxt) return;
   std::shared_lock index_lock(index_mu_);
+  // Selections are large and scattered in memory, so the loops below prefetch
+  // what the iterations kPrefetch (and 2 * kPrefetch) ahead will read.
+  constexpr size_t kPrefetch = 8;
   const std::vector<SeriesRef> refs = PostingsForMatchersLocked(matchers);
-  std::vector<const MemSeries*> ordered;
-  ordered.reserve(refs.size());
-  for (SeriesRef ref : refs) ordered.push_back(series_.at(ref).get());
-  if (ordered.size() < kRankedSortMin || !SortByRanksLocked(ordered)) {
-    std::sort(ordered.begin(), ordered.end(),
-              [this](const MemSeries* a, const MemSeries* b) { return LabelsLessLocked(*a, *b); });
+  std::vector<Selected> selected(refs.size());
+  auto find = [&](size_t i) {
+    selected[i].series = series_.at(refs[i]).get();
+    __builtin_prefetch(selected[i].series);
+  };
+  for (size_t i = 0; i < std::min(refs.size(), 2 * kPrefetch); ++i) find(i);
+  // The label ids are copied in ref order (about the order the series were
+  // allocated in) into one array, which the sort and the label views read.
+  std::vector<uint32_t> ids;
+  for (size_t i = 0; i < selected.size(); ++i) {
+    if (i + 2 * kPrefetch < selected.size()) find(i + 2 * kPrefetch);
+    if (i + kPrefetch < selected.size()) {
+      __builtin_prefetch(selected[i + kPrefetch].series->label_ids.data());
+    }
+    const std::vector<uint32_t>& label_ids = selected[i].series->label_ids;
+    selected[i].ids_begin = ids.size();
+    ids.insert(ids.end(), label_ids.begin(), label_ids.end());
+    selected[i].ids_end = ids.size();
   }
-  out.reserve(ordered.size());
-  // Decoded here first, then copied into a vector of the exact size: one
-  // allocation per series.
-  std::vector<model::Sample> scratch;
-  for (const MemSeries* series : ordered) {
-    scratch.clear();
+  if (selected.size() < kRankedSortMin || !SortByRanksLocked(selected, ids)) {
+    std::sort(selected.begin(), selected.end(), [this](const Selected& a, const Selected& b) {
+      return LabelsLessLocked(*a.series, *b.series);
+    });
+  }
+  // Reused: one series' window and label views at a time. The views stay
+  // valid while index_mu_ is held.
+  std::vector<model::Sample> samples;
+  std::vector<std::string_view> pairs;
+  for (size_t i = 0; i < selected.size(); ++i) {
+    if (i + kPrefetch < selected.size()) {
+      const Selected& ahead = selected[i + kPrefetch];
+      __builtin_prefetch(ahead.series);
+      for (size_t k = ahead.ids_begin; k < ahead.ids_end; ++k) symbols_.Prefetch(ids[k]);
+    }
+    const MemSeries& series = *selected[i].series;
+    samples.clear();
     {
-      std::lock_guard series_lock(StripeFor(series->ref));
-      for (const XorChunk& chunk : series->chunks) {
+      std::lock_guard series_lock(StripeFor(series.ref));
+      for (const XorChunk& chunk : series.chunks) {
         if (chunk.max_t() < mint) continue;
         if (chunk.min_t() > maxt) break;
-        XorChunk::Iterator it = chunk.Iter();
-        while (it.Next()) {
-          if (it.t() < mint) continue;
-          if (it.t() > maxt) break;
-          scratch.push_back(model::Sample{it.t(), it.v()});
-        }
+        chunk.DecodeWindow(mint, maxt, samples);
       }
     }
-    if (scratch.empty()) continue;
-    out.push_back(model::Series{LabelsOfLocked(*series),
-                                std::vector<model::Sample>(scratch.begin(), scratch.end())});
+    if (samples.empty()) continue;
+    pairs.clear();
+    for (size_t k = selected[i].ids_begin; k < selected[i].ids_end; ++k) {
+      pairs.push_back(symbols_.Get(ids[k]));
+    }
+    if (!visitor.Visit(model::LabelsView(pairs), samples)) return;
   }
-  return out;
 }
 
 Store::CompactStats Store::Compact(int64_t now_ms) {

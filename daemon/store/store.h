@@ -45,11 +45,13 @@ struct StoreOptions {
 // dropped whole once older than the retention. See daemon/store/README.md.
 //
 // Thread-safe. A shared_mutex guards the index (symbols, postings, the series
-// map): Append and Select take it shared, creating a series or removing empty
-// ones in Compact takes it exclusive. A series' samples are guarded by one of
-// 256 striped mutexes, held briefly by Append (to add a sample) and by Select
-// (to copy one series' window), so every returned series is a consistent
-// snapshot and appends to different series run in parallel. A large Select
+// map): Append and Select/SelectEach take it shared, creating a series or
+// removing empty ones in Compact takes it exclusive. A series' samples are
+// guarded by one of 256 striped mutexes, held briefly by Append (to add a
+// sample) and by Select/SelectEach (to decode one series' window), so every
+// returned series is a consistent snapshot and appends to different series
+// run in parallel. SelectEach calls its visitor with the index lock held
+// shared and no stripe held. A large Select
 // and Compact also take ranks_mu_ (after index_mu_, with no stripe held) to
 // refresh the symbols' lexical ranks that large Selects sort by; GetStats
 // takes it to count them.
@@ -80,6 +82,11 @@ class Store final : public model::Appender, public model::Querier {
   // With no matcher, or only matchers that match "", every series is scanned.
   std::vector<model::Series> Select(std::span<const model::Matcher> matchers, int64_t mint,
                                     int64_t maxt) const override;
+  // Select's series one at a time (see model::Querier::SelectEach), decoded
+  // into one reused buffer. The visitor runs with index_mu_ held shared (no
+  // stripe held): it must not call into the store.
+  void SelectEach(std::span<const model::Matcher> matchers, int64_t mint, int64_t maxt,
+                  model::SeriesVisitor& visitor) const override;
 
   // Sets the retention (raised to kMinRetention); takes effect at the next
   // Compact(). The ruler raises it to its longest range plus the lookback.
@@ -132,13 +139,20 @@ class Store final : public model::Appender, public model::Querier {
   // Index lookups; the caller holds index_mu_ (shared or exclusive).
   MemSeries* FindSeriesLocked(const model::Labels& labels, uint64_t hash) const;
   bool SameLabelsLocked(const MemSeries& series, const model::Labels& labels) const;
-  model::Labels LabelsOfLocked(const MemSeries& series) const;
   // Whether a's label set sorts before b's (model::Labels order).
   bool LabelsLessLocked(const MemSeries& a, const MemSeries& b) const;
+  // A series selected by SelectEach and its label ids, [ids_begin, ids_end)
+  // of the selection's id buffer.
+  struct Selected {
+    const MemSeries* series = nullptr;
+    size_t ids_begin = 0;
+    size_t ids_end = 0;
+  };
   // Sorts like LabelsLessLocked, comparing the symbols' lexical ranks (updated
-  // first, under ranks_mu_); false, leaving `ordered` as is, when too many
-  // symbols are unranked. The caller holds index_mu_ (shared suffices).
-  bool SortByRanksLocked(std::vector<const MemSeries*>& ordered) const;
+  // first, under ranks_mu_); false, leaving `selected` as is, when too many
+  // symbols are unranked. `ids` is the id buffer `selected` refers to. The
+  // caller holds index_mu_ (shared suffices).
+  bool SortByRanksLocked(std::vector<Selected>& selected, std::span<const uint32_t> ids) const;
   std::vector<SeriesRef> PostingsForMatchersLocked(std::span<const model::Matcher> matchers) const;
   std::vector<SeriesRef> PostingsForMatcherLocked(const model::Matcher& matcher,
                                                   uint32_t name_id) const;

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -204,6 +205,73 @@ TEST(StoreTest, SelectAgreesWithBruteForce) {
 // Large selections sort by the symbols' lexical ranks, updated incrementally
 // (or compare strings while too many symbols are unranked); checks the order
 // on both paths, across new symbols, removed series and reused symbol ids.
+// Records what SelectEach hands out; stops after `limit` series.
+class Recorder final : public model::SeriesVisitor {
+ public:
+  explicit Recorder(size_t limit = std::numeric_limits<size_t>::max()) : limit_(limit) {}
+  bool Visit(const model::LabelsView& labels, std::span<const Sample> samples) override {
+    series.push_back(model::Series{labels.ToLabels(), {samples.begin(), samples.end()}});
+    return series.size() < limit_;
+  }
+  std::vector<model::Series> series;
+
+ private:
+  size_t limit_;
+};
+
+std::vector<std::string> Rendered(const std::vector<model::Series>& series) {
+  std::vector<std::string> out;
+  for (const auto& s : series) {
+    std::string line = s.labels.ToString();
+    for (const Sample& x : s.samples) line += " " + std::to_string(x.t) + "=" + std::to_string(x.v);
+    out.push_back(line);
+  }
+  return out;
+}
+
+TEST(StoreTest, SelectEachHandsOutSelectsSeriesInOrderAndStopsEarly) {
+  Store store;
+  // 1500 series (sorted by ranks) plus a few of another job (sorted by
+  // strings); some have no sample in the window and are skipped.
+  for (int i = 0; i < 1500; ++i) {
+    const Labels labels{{"__name__", "m"},
+                        {"job", "j" + std::to_string(i % 7)},
+                        {"instance", "h" + std::to_string(i)}};
+    const int64_t first = i % 10 == 0 ? 50'000 : 1'000;
+    for (int64_t t = first; t <= first + 4'000; t += 1'000) MustAppend(store, labels, t, i + t);
+  }
+  for (const char* instance : {"b", "a", "c"}) {
+    MustAppend(store, Labels{{"__name__", "m"}, {"job", "small"}, {"instance", instance}}, 2'000,
+               1.5);
+  }
+  for (const std::vector<Matcher>& matchers :
+       {std::vector<Matcher>{Eq("__name__", "m")}, std::vector<Matcher>{Eq("job", "small")}}) {
+    const std::vector<model::Series> selected = store.Select(matchers, 2'000, 4'000);
+    Recorder all;
+    store.SelectEach(matchers, 2'000, 4'000, all);
+    EXPECT_EQ(Rendered(all.series), Rendered(selected));
+    ASSERT_GE(selected.size(), 3u);
+    Recorder first_two(2);
+    store.SelectEach(matchers, 2'000, 4'000, first_two);
+    EXPECT_EQ(Rendered(first_two.series),
+              Rendered(std::vector<model::Series>(selected.begin(), selected.begin() + 2)));
+  }
+  Recorder small;
+  store.SelectEach(std::vector<Matcher>{Eq("job", "small")}, 0, 10'000, small);
+  EXPECT_THAT(Rendered(small.series), ElementsAre(R"(m{instance="a", job="small"} 2000=1.500000)",
+                                                  R"(m{instance="b", job="small"} 2000=1.500000)",
+                                                  R"(m{instance="c", job="small"} 2000=1.500000)"));
+  Recorder large;
+  store.SelectEach(std::vector<Matcher>{Eq("__name__", "m")}, 2'000, 4'000, large);
+  // 1350 series have samples at 2000..4000, the 150 that start at 50000 none.
+  EXPECT_EQ(large.series.size(), 1350u + 3u);
+  EXPECT_EQ(Rendered(large.series)[3],
+            R"(m{instance="h1", job="j1"} 2000=2001.000000 3000=3001.000000 4000=4001.000000)");
+  Recorder none;
+  store.SelectEach(std::vector<Matcher>{Eq("__name__", "m")}, 5'000, 4'000, none);
+  EXPECT_THAT(none.series, IsEmpty());
+}
+
 TEST(StoreTest, LargeSelectionIsOrderedAcrossSymbolChurn) {
   std::mt19937 rng(11);
   Store store;

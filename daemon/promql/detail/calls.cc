@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <functional>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -10,6 +11,7 @@
 
 #include "daemon/promql/detail/evaluator.h"
 #include "daemon/promql/detail/functions.h"
+#include "daemon/promql/detail/hash_set.h"
 
 // Function calls of the evaluator: instant-vector, range-vector, label and
 // histogram functions.
@@ -134,6 +136,73 @@ double GoMax(double a, double b) {
 double GoMin(double a, double b) {
   if (std::isnan(a) || std::isnan(b)) return kNaN;
   return std::min(a, b);
+}
+
+// The functions RangeValue computes from one series' window alone (plus
+// scalar parameters), which StreamAggregate evaluates while streaming.
+// Holt-Winters is left out: it validates its factors before the first series.
+bool IsStreamableRangeFunction(Func id) {
+  switch (id) {
+    case Func::kRate:
+    case Func::kIncrease:
+    case Func::kDelta:
+    case Func::kIrate:
+    case Func::kIdelta:
+    case Func::kDeriv:
+    case Func::kPredictLinear:
+    case Func::kChanges:
+    case Func::kResets:
+    case Func::kAvgOverTime:
+    case Func::kSumOverTime:
+    case Func::kCountOverTime:
+    case Func::kMaxOverTime:
+    case Func::kMinOverTime:
+    case Func::kLastOverTime:
+    case Func::kFirstOverTime:
+    case Func::kPresentOverTime:
+    case Func::kStddevOverTime:
+    case Func::kStdvarOverTime:
+    case Func::kQuantileOverTime:
+    case Func::kMadOverTime:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// A 64-bit hash of the labels of `labels` that `keep(name)` accepts, for
+// StreamAggregate's group keys and duplicate check, which compare only such
+// hashes with each other: each string hashed 8 bytes at a time
+// (std::hash), combined with the splitmix64 finaliser.
+template <typename Keep>
+uint64_t HashView(const model::LabelsView& labels, const Keep& keep) {
+  auto mix = [](uint64_t x) {
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+  };
+  const std::hash<std::string_view> hash;
+  uint64_t h = 0x9e3779b97f4a7c15ULL;
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (!keep(labels.name(i))) continue;
+    h = mix(h + hash(labels.name(i)));
+    h = mix(h + hash(labels.value(i)));
+  }
+  return h;
+}
+
+// The labels of `labels` that `keep(name)` accepts.
+template <typename Keep>
+model::Labels KeepView(const model::LabelsView& labels, const Keep& keep) {
+  std::vector<model::Label> kept;
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (keep(labels.name(i))) {
+      kept.push_back(model::Label{std::string(labels.name(i)), std::string(labels.value(i))});
+    }
+  }
+  return model::Labels::FromSorted(std::move(kept));
 }
 
 // Natural-order string comparison (digit runs compare as numbers).
@@ -481,8 +550,35 @@ Vector Evaluator::RangeFunction(const Call& c, int64_t t) {
   for (size_t i = 0; i < c.args.size(); ++i) {
     if (i != range_arg) params.push_back(EvalScalar(*c.args[i], t));
   }
+  const Expr& arg = UnwrapParens(*c.args[range_arg]);
+  detail::Window w = WindowOf(arg, t);
+  bool keep_name = id == Func::kLastOverTime || id == Func::kFirstOverTime;
+  Vector out;
+  std::vector<double> scratch;
+  // make_labels() gives the result's labels, built only when there is one.
+  auto emit = [&](const auto& make_labels, std::span<const model::Sample> points, bool drop_name) {
+    std::optional<double> r = RangeValue(c, points, w, params, t, scratch);
+    if (!r) return;
+    Sample res{make_labels(), *r, t, drop_name};
+    if (!keep_name) MarkNameDropped(res);
+    out.push_back(std::move(res));
+  };
+  // A matrix selector read once is streamed: no copy of its series. Holt-Winters
+  // validates its factors before the first series, so it loads them first.
+  if (arg.kind == ExprKind::kMatrixSelector && id != Func::kHoltWinters) {
+    const VectorSelector& vs = *static_cast<const MatrixSelector&>(arg).selector;
+    if (Streamable(vs)) {
+      StreamSelector(vs,
+                     [&](const model::LabelsView& labels, std::span<const model::Sample> samples) {
+                       std::span<const model::Sample> points = InRange(samples, w);
+                       if (!points.empty()) emit([&] { return labels.ToLabels(); }, points, false);
+                     });
+      CheckIntermediate(out);
+      return out;
+    }
+  }
   Matrix owned;
-  std::vector<RangeSeries> ranges = RangeOf(*c.args[range_arg], t, owned);
+  std::vector<RangeSeries> ranges = RangeOf(arg, t, owned);
   // Prometheus validates the factors per input series: no series, no error.
   if (id == Func::kHoltWinters && !ranges.empty()) {
     if (params[0] <= 0 || params[0] >= 1) {
@@ -492,143 +588,206 @@ Vector Evaluator::RangeFunction(const Call& c, int64_t t) {
       Throw("invalid trend factor. Expected: 0 < tf < 1, got: {:f}", params[1]);
     }
   }
-  detail::Window w = WindowOf(*c.args[range_arg], t);
-  bool keep_name = id == Func::kLastOverTime || id == Func::kFirstOverTime;
-  bool clamp_first = options_.semantics.clamp_before_threshold;
-  Vector out;
   out.reserve(ranges.size());
-  std::vector<double> values;
   for (const RangeSeries& rs : ranges) {
-    std::span<const model::Sample> p = rs.points;
-    std::optional<double> r;
-    switch (id) {
-      case Func::kRate:
-        r = detail::ExtrapolatedRate(p, w, true, true, clamp_first);
-        break;
-      case Func::kIncrease:
-        r = detail::ExtrapolatedRate(p, w, true, false, clamp_first);
-        break;
-      case Func::kDelta:
-        r = detail::ExtrapolatedRate(p, w, false, false, clamp_first);
-        break;
-      case Func::kIrate:
-        r = detail::InstantValue(p, true);
-        break;
-      case Func::kIdelta:
-        r = detail::InstantValue(p, false);
-        break;
-      case Func::kDeriv:
-        if (p.size() >= 2) r = detail::LinearRegression(p, p[0].t).first;
-        break;
-      case Func::kPredictLinear:
-        if (p.size() >= 2) {
-          auto [slope, intercept] = detail::LinearRegression(p, t);
-          r = slope * params[0] + intercept;
-        }
-        break;
-      case Func::kHoltWinters:
-        r = detail::DoubleExponentialSmoothing(p, params[0], params[1]);
-        break;
-      case Func::kChanges: {
-        double n = 0;
-        for (size_t i = 1; i < p.size(); ++i) {
-          double cur = p[i].v, prev = p[i - 1].v;
-          if (cur != prev && !(std::isnan(cur) && std::isnan(prev))) n += 1;
-        }
-        r = n;
-        break;
-      }
-      case Func::kResets: {
-        double n = 0;
-        for (size_t i = 1; i < p.size(); ++i) {
-          if (p[i].v < p[i - 1].v) n += 1;
-        }
-        r = n;
-        break;
-      }
-      case Func::kAvgOverTime: {
-        detail::MeanAccumulator m;
-        for (const auto& x : p) m.Add(x.v);
-        r = m.Value();
-        break;
-      }
-      case Func::kSumOverTime: {
-        detail::KahanSum k;
-        for (const auto& x : p) k.Add(x.v);
-        r = k.Value();
-        break;
-      }
-      case Func::kCountOverTime:
-        r = static_cast<double>(p.size());
-        break;
-      case Func::kMaxOverTime: {
-        double m = p[0].v;
-        for (const auto& x : p) {
-          if (x.v > m || std::isnan(m)) m = x.v;
-        }
-        r = m;
-        break;
-      }
-      case Func::kMinOverTime: {
-        double m = p[0].v;
-        for (const auto& x : p) {
-          if (x.v < m || std::isnan(m)) m = x.v;
-        }
-        r = m;
-        break;
-      }
-      case Func::kLastOverTime:
-        r = p.back().v;
-        break;
-      case Func::kFirstOverTime:
-        r = p.front().v;
-        break;
-      case Func::kPresentOverTime:
-        r = 1;
-        break;
-      case Func::kStddevOverTime:
-      case Func::kStdvarOverTime: {
-        double count = 0;
-        detail::KahanSum mean, aux;
-        for (const auto& x : p) {
-          count += 1;
-          double delta = x.v - mean.Value();
-          mean.Add(delta / count);
-          aux.Add(delta * (x.v - mean.Value()));
-        }
-        double variance = aux.Value() / count;
-        r = id == Func::kStddevOverTime ? std::sqrt(variance) : variance;
-        break;
-      }
-      case Func::kQuantileOverTime: {
-        values.clear();
-        for (const auto& x : p) values.push_back(x.v);
-        CheckQuantile(params[0], *c.args[0]);
-        r = detail::Quantile(params[0], values);
-        break;
-      }
-      case Func::kMadOverTime: {
-        values.clear();
-        for (const auto& x : p) values.push_back(x.v);
-        if (std::any_of(values.begin(), values.end(), [](double x) { return std::isnan(x); })) {
-          r = kNaN;
-          break;
-        }
-        double median = detail::Quantile(0.5, values);
-        for (double& x : values) x = std::fabs(x - median);
-        r = detail::Quantile(0.5, values);
-        break;
-      }
-      default:
-        Throw("function {} is not implemented", c.func->name);
-    }
-    if (!r) continue;
-    Sample res{*rs.labels, *r, t, rs.drop_name};
-    if (!keep_name) MarkNameDropped(res);
-    out.push_back(std::move(res));
+    emit([&] { return *rs.labels; }, rs.points, rs.drop_name);
   }
   CheckIntermediate(out);
   return out;
+}
+
+std::optional<Vector> Evaluator::StreamAggregate(const AggregateExpr& a, int64_t t) {
+  switch (a.op) {
+    case AggOp::kSum:
+    case AggOp::kAvg:
+    case AggOp::kCount:
+    case AggOp::kMin:
+    case AggOp::kMax:
+    case AggOp::kGroup:
+    case AggOp::kStddev:
+    case AggOp::kStdvar:
+      break;
+    default:
+      return std::nullopt;  // parameters, or per-member state
+  }
+  std::vector<std::string> grouping = a.grouping;
+  std::sort(grouping.begin(), grouping.end());
+  // by (__name__) would depend on when the function's name removal happens.
+  if (!a.without && std::binary_search(grouping.begin(), grouping.end(), model::kMetricName)) {
+    return std::nullopt;
+  }
+  const Expr& inner = UnwrapParens(*a.expr);
+  if (inner.kind != ExprKind::kCall) return std::nullopt;
+  const Call& c = static_cast<const Call&>(inner);
+  const Func id = c.func->id;
+  if (!IsStreamableRangeFunction(id)) return std::nullopt;
+  const size_t range_arg = id == Func::kQuantileOverTime ? 1 : 0;
+  const Expr& arg = UnwrapParens(*c.args[range_arg]);
+  if (arg.kind != ExprKind::kMatrixSelector) return std::nullopt;
+  const VectorSelector& vs = *static_cast<const MatrixSelector&>(arg).selector;
+  if (!Streamable(vs)) return std::nullopt;
+
+  // As RangeFunction then EvalAggregate: the function's result per series
+  // carries the series' labels, without __name__ (at once in 2.x, marked for
+  // later removal in 3.x) unless the function keeps it; the grouping ignores
+  // __name__ either way.
+  std::vector<double> params;
+  for (size_t i = 0; i < c.args.size(); ++i) {
+    if (i != range_arg) params.push_back(EvalScalar(*c.args[i], t));
+  }
+  const detail::Window w = WindowOf(arg, t);
+  const bool keep_name = id == Func::kLastOverTime || id == Func::kFirstOverTime;
+  const bool delayed = options_.semantics.delayed_name_removal;
+  const bool member_drop_name = !keep_name && delayed;
+  auto grouped = [&grouping](std::string_view name) {
+    return std::find(grouping.begin(), grouping.end(), name) != grouping.end();
+  };
+  auto by = [&grouped](std::string_view name) { return grouped(name); };
+  auto without = [&grouped](std::string_view name) {
+    return name != model::kMetricName && !grouped(name);
+  };
+  // 2.x checks the function's results for equal label sets (CheckIntermediate).
+  auto result_label = [keep_name](std::string_view name) {
+    return keep_name || name != model::kMetricName;
+  };
+  std::vector<uint64_t> results;  // hashes of the function's result labels
+  std::unordered_map<uint64_t, size_t> index;
+  std::vector<Group> groups;
+  std::vector<double> scratch;
+  StreamSelector(vs, [&](const model::LabelsView& labels, std::span<const model::Sample> samples) {
+    const std::span<const model::Sample> points = InRange(samples, w);
+    if (points.empty()) return;
+    const std::optional<double> r = RangeValue(c, points, w, params, t, scratch);
+    if (!r) return;
+    if (!delayed) results.push_back(HashView(labels, result_label));
+    const uint64_t key = a.without ? HashView(labels, without) : HashView(labels, by);
+    auto [it, inserted] = index.try_emplace(key, groups.size());
+    if (inserted) {
+      Group g;
+      g.labels = a.without ? KeepView(labels, without) : KeepView(labels, by);
+      g.value = *r;
+      g.mean = *r;
+      groups.push_back(std::move(g));
+    }
+    Group& g = groups[it->second];
+    g.drop_name = g.drop_name || member_drop_name;
+    Accumulate(a.op, g, *r, 0);
+  });
+  if (HasDuplicate(results)) Throw("vector cannot contain metrics with the same labelset");
+  Vector out;
+  out.reserve(groups.size());
+  for (Group& g : groups) {
+    const double v = GroupValue(a, 0, g);
+    out.push_back(Sample{std::move(g.labels), v, t, g.drop_name});
+  }
+  return out;
+}
+
+std::optional<double> Evaluator::RangeValue(const Call& c, std::span<const model::Sample> p,
+                                            const detail::Window& w,
+                                            const std::vector<double>& params, int64_t t,
+                                            std::vector<double>& scratch) {
+  const bool clamp_first = options_.semantics.clamp_before_threshold;
+  switch (c.func->id) {
+    case Func::kRate:
+      return detail::ExtrapolatedRate(p, w, true, true, clamp_first);
+    case Func::kIncrease:
+      return detail::ExtrapolatedRate(p, w, true, false, clamp_first);
+    case Func::kDelta:
+      return detail::ExtrapolatedRate(p, w, false, false, clamp_first);
+    case Func::kIrate:
+      return detail::InstantValue(p, true);
+    case Func::kIdelta:
+      return detail::InstantValue(p, false);
+    case Func::kDeriv:
+      if (p.size() < 2) return std::nullopt;
+      return detail::LinearRegression(p, p[0].t).first;
+    case Func::kPredictLinear: {
+      if (p.size() < 2) return std::nullopt;
+      auto [slope, intercept] = detail::LinearRegression(p, t);
+      return slope * params[0] + intercept;
+    }
+    case Func::kHoltWinters:
+      return detail::DoubleExponentialSmoothing(p, params[0], params[1]);
+    case Func::kChanges: {
+      double n = 0;
+      for (size_t i = 1; i < p.size(); ++i) {
+        double cur = p[i].v, prev = p[i - 1].v;
+        if (cur != prev && !(std::isnan(cur) && std::isnan(prev))) n += 1;
+      }
+      return n;
+    }
+    case Func::kResets: {
+      double n = 0;
+      for (size_t i = 1; i < p.size(); ++i) {
+        if (p[i].v < p[i - 1].v) n += 1;
+      }
+      return n;
+    }
+    case Func::kAvgOverTime: {
+      detail::MeanAccumulator m;
+      for (const auto& x : p) m.Add(x.v);
+      return m.Value();
+    }
+    case Func::kSumOverTime: {
+      detail::KahanSum k;
+      for (const auto& x : p) k.Add(x.v);
+      return k.Value();
+    }
+    case Func::kCountOverTime:
+      return static_cast<double>(p.size());
+    case Func::kMaxOverTime: {
+      double m = p[0].v;
+      for (const auto& x : p) {
+        if (x.v > m || std::isnan(m)) m = x.v;
+      }
+      return m;
+    }
+    case Func::kMinOverTime: {
+      double m = p[0].v;
+      for (const auto& x : p) {
+        if (x.v < m || std::isnan(m)) m = x.v;
+      }
+      return m;
+    }
+    case Func::kLastOverTime:
+      return p.back().v;
+    case Func::kFirstOverTime:
+      return p.front().v;
+    case Func::kPresentOverTime:
+      return 1;
+    case Func::kStddevOverTime:
+    case Func::kStdvarOverTime: {
+      double count = 0;
+      detail::KahanSum mean, aux;
+      for (const auto& x : p) {
+        count += 1;
+        double delta = x.v - mean.Value();
+        mean.Add(delta / count);
+        aux.Add(delta * (x.v - mean.Value()));
+      }
+      double variance = aux.Value() / count;
+      return c.func->id == Func::kStddevOverTime ? std::sqrt(variance) : variance;
+    }
+    case Func::kQuantileOverTime: {
+      scratch.clear();
+      for (const auto& x : p) scratch.push_back(x.v);
+      CheckQuantile(params[0], *c.args[0]);
+      return detail::Quantile(params[0], scratch);
+    }
+    case Func::kMadOverTime: {
+      scratch.clear();
+      for (const auto& x : p) scratch.push_back(x.v);
+      if (std::any_of(scratch.begin(), scratch.end(), [](double x) { return std::isnan(x); })) {
+        return kNaN;
+      }
+      double median = detail::Quantile(0.5, scratch);
+      for (double& x : scratch) x = std::fabs(x - median);
+      return detail::Quantile(0.5, scratch);
+    }
+    default:
+      Throw("function {} is not implemented", c.func->name);
+  }
 }
 
 }  // namespace vigil::promql::detail

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <unordered_set>
+#include <iterator>
+#include <optional>
+
+#include "daemon/promql/detail/hash_set.h"
 
 namespace vigil::promql::detail {
 namespace {
@@ -11,6 +14,25 @@ namespace {
 const std::vector<std::string>& NameOnly() {
   static const std::vector<std::string> kName{std::string(model::kMetricName)};
   return kName;
+}
+
+// Names a selection: the matchers, sorted, and whether it is a range
+// selector's (stale markers removed).
+std::string SelectionKey(const std::vector<model::Matcher>& matchers, bool range) {
+  std::vector<std::string> parts;
+  parts.reserve(matchers.size());
+  for (const model::Matcher& m : matchers) parts.push_back(m.ToString());
+  std::sort(parts.begin(), parts.end());
+  std::string key = range ? "range" : "instant";
+  for (const std::string& part : parts) {
+    key += '\0';
+    key += part;
+  }
+  return key;
+}
+
+[[noreturn]] void ThrowTooManySamples() {
+  Throw("query processing would load too many samples into memory in query execution");
 }
 
 std::string FormatFloatPlain(double v) {
@@ -117,13 +139,10 @@ bool ValidLabelName(std::string_view name, bool utf8) {
 
 void CheckDuplicates(const Vector& v) {
   if (v.size() < 2) return;
-  std::unordered_set<uint64_t> seen;
-  seen.reserve(v.size());
-  for (const auto& s : v) {
-    if (!seen.insert(s.labels.Hash()).second) {
-      Throw("vector cannot contain metrics with the same labelset");
-    }
-  }
+  std::vector<uint64_t> hashes;
+  hashes.reserve(v.size());
+  for (const auto& s : v) hashes.push_back(s.labels.Hash());
+  if (HasDuplicate(hashes)) Throw("vector cannot contain metrics with the same labelset");
 }
 
 const Expr& UnwrapParens(const Expr& e) {
@@ -211,10 +230,13 @@ int64_t Evaluator::AtTime(AtModifier at, int64_t at_ms, int64_t t) const {
 void Evaluator::Need(const VectorSelector& vs, int64_t lo, int64_t hi, int64_t back, bool strip) {
   int64_t ref_lo = vs.at == AtModifier::kNone ? lo : AtTime(vs.at, vs.at_ms, lo);
   int64_t ref_hi = vs.at == AtModifier::kNone ? hi : AtTime(vs.at, vs.at_ms, hi);
-  Fetched& f = fetched_[&vs];
+  Fetched*& slot = fetched_[&vs];
+  if (slot == nullptr) slot = &selections_[SelectionKey(vs.matchers, strip)];
+  Fetched& f = *slot;
   f.mint = std::min(f.mint, ref_lo - vs.offset_ms - back);
   f.maxt = std::max(f.maxt, ref_hi - vs.offset_ms);
   f.strip_stale = strip;
+  f.uses += start_ == end_ && subquery_depth_ == 0 ? 1 : 2;
 }
 
 void Evaluator::Walk(const Expr& e, int64_t lo, int64_t hi) {
@@ -242,7 +264,10 @@ void Evaluator::Walk(const Expr& e, int64_t lo, int64_t hi) {
       const auto& sq = static_cast<const SubqueryExpr&>(e);
       int64_t ref_lo = AtTime(sq.at, sq.at_ms, lo) - sq.offset_ms;
       int64_t ref_hi = AtTime(sq.at, sq.at_ms, hi) - sq.offset_ms;
-      return Walk(*sq.expr, ref_lo - sq.range_ms, ref_hi);
+      ++subquery_depth_;
+      Walk(*sq.expr, ref_lo - sq.range_ms, ref_hi);
+      --subquery_depth_;
+      return;
     }
     case ExprKind::kAggregate: {
       const auto& a = static_cast<const AggregateExpr&>(e);
@@ -256,7 +281,7 @@ void Evaluator::Walk(const Expr& e, int64_t lo, int64_t hi) {
 }
 
 Evaluator::Fetched& Evaluator::Load(const VectorSelector& vs) {
-  Fetched& f = fetched_[&vs];
+  Fetched& f = *fetched_.at(&vs);
   if (f.loaded) return f;
   f.loaded = true;
   f.series = querier_.Select(vs.matchers, f.mint, f.maxt);
@@ -266,10 +291,51 @@ Evaluator::Fetched& Evaluator::Load(const VectorSelector& vs) {
     }
     samples_ += s.samples.size();
   }
-  if (samples_ > options_.max_samples) {
-    Throw("query processing would load too many samples into memory in query execution");
-  }
+  if (samples_ > options_.max_samples) ThrowTooManySamples();
   return f;
+}
+
+bool Evaluator::Streamable(const VectorSelector& vs) const {
+  const Fetched& f = *fetched_.at(&vs);
+  return f.uses == 1 && !f.loaded;
+}
+
+void Evaluator::StreamSelector(const VectorSelector& vs, const SeriesFn& fn) {
+  // Errors raised for one series stop the selection and are rethrown here, so
+  // no exception unwinds through the querier.
+  class Visitor final : public model::SeriesVisitor {
+   public:
+    Visitor(Evaluator& ev, bool strip, const SeriesFn& fn) : ev_(ev), strip_(strip), fn_(fn) {}
+    bool Visit(const model::LabelsView& labels, std::span<const model::Sample> samples) override {
+      try {
+        if (strip_ && std::any_of(samples.begin(), samples.end(),
+                                  [](const model::Sample& x) { return model::IsStaleNaN(x.v); })) {
+          kept_.clear();
+          std::copy_if(samples.begin(), samples.end(), std::back_inserter(kept_),
+                       [](const model::Sample& x) { return !model::IsStaleNaN(x.v); });
+          samples = kept_;
+        }
+        ev_.samples_ += samples.size();
+        if (ev_.samples_ > ev_.options_.max_samples) ThrowTooManySamples();
+        fn_(labels, samples);
+        return true;
+      } catch (EvalError& e) {
+        error = std::move(e);
+        return false;
+      }
+    }
+    std::optional<EvalError> error;
+
+   private:
+    Evaluator& ev_;
+    const bool strip_;
+    const SeriesFn& fn_;
+    std::vector<model::Sample> kept_;
+  };
+  const Fetched& f = *fetched_.at(&vs);
+  Visitor visitor(*this, f.strip_stale, fn);
+  querier_.SelectEach(vs.matchers, f.mint, f.maxt, visitor);
+  if (visitor.error) throw std::move(*visitor.error);
 }
 
 bool Evaluator::InWindow(int64_t ts, int64_t lower) const {
@@ -277,17 +343,30 @@ bool Evaluator::InWindow(int64_t ts, int64_t lower) const {
 }
 
 Vector Evaluator::EvalVectorSelector(const VectorSelector& vs, int64_t t) {
-  Fetched& f = Load(vs);
   int64_t ref = AtTime(vs.at, vs.at_ms, t) - vs.offset_ms;
+  // The newest sample at or before ref, if inside the lookback and not stale.
+  auto latest = [&](std::span<const model::Sample> samples) -> const model::Sample* {
+    auto it = std::upper_bound(samples.begin(), samples.end(), ref,
+                               [](int64_t v, const model::Sample& x) { return v < x.t; });
+    if (it == samples.begin()) return nullptr;
+    --it;
+    if (!InWindow(it->t, ref - lookback_) || model::IsStaleNaN(it->v)) return nullptr;
+    return &*it;
+  };
   Vector out;
+  if (Streamable(vs)) {
+    StreamSelector(vs,
+                   [&](const model::LabelsView& labels, std::span<const model::Sample> samples) {
+                     if (const model::Sample* x = latest(samples)) {
+                       out.push_back(Sample{labels.ToLabels(), x->v, x->t});
+                     }
+                   });
+    return out;
+  }
+  Fetched& f = Load(vs);
   out.reserve(f.series.size());
   for (const auto& s : f.series) {
-    auto it = std::upper_bound(s.samples.begin(), s.samples.end(), ref,
-                               [](int64_t v, const model::Sample& x) { return v < x.t; });
-    if (it == s.samples.begin()) continue;
-    --it;
-    if (!InWindow(it->t, ref - lookback_) || model::IsStaleNaN(it->v)) continue;
-    out.push_back(Sample{s.labels, it->v, it->t});
+    if (const model::Sample* x = latest(s.samples)) out.push_back(Sample{s.labels, x->v, x->t});
   }
   return out;
 }
@@ -304,6 +383,15 @@ detail::Window Evaluator::WindowOf(const Expr& arg, int64_t t) const {
   return detail::Window{ref - sq.range_ms, ref, sq.range_ms};
 }
 
+std::span<const model::Sample> Evaluator::InRange(std::span<const model::Sample> samples,
+                                                  const detail::Window& w) const {
+  auto cmp_lo = [&](const model::Sample& x) { return !InWindow(x.t, w.start); };
+  auto first = std::partition_point(samples.begin(), samples.end(), cmp_lo);
+  auto last = std::upper_bound(first, samples.end(), w.end,
+                               [](int64_t v, const model::Sample& x) { return v < x.t; });
+  return {first, last};
+}
+
 std::vector<RangeSeries> Evaluator::RangeOf(const Expr& arg, int64_t t, Matrix& owned) {
   const Expr& e = UnwrapParens(arg);
   std::vector<RangeSeries> out;
@@ -313,12 +401,9 @@ std::vector<RangeSeries> Evaluator::RangeOf(const Expr& arg, int64_t t, Matrix& 
     detail::Window w = WindowOf(e, t);
     out.reserve(f.series.size());
     for (const auto& s : f.series) {
-      auto cmp_lo = [&](const model::Sample& x) { return !InWindow(x.t, w.start); };
-      auto first = std::partition_point(s.samples.begin(), s.samples.end(), cmp_lo);
-      auto last = std::upper_bound(first, s.samples.end(), w.end,
-                                   [](int64_t v, const model::Sample& x) { return v < x.t; });
-      if (first == last) continue;
-      out.push_back(RangeSeries{&s.labels, std::span<const model::Sample>(first, last)});
+      std::span<const model::Sample> points = InRange(s.samples, w);
+      if (points.empty()) continue;
+      out.push_back(RangeSeries{&s.labels, points});
     }
     return out;
   }
@@ -346,9 +431,7 @@ Matrix Evaluator::EvalSubquery(const SubqueryExpr& sq, int64_t t) {
   }
   Matrix out = collector.Take();
   for (const auto& s : out) samples_ += s.points.size();
-  if (samples_ > options_.max_samples) {
-    Throw("query processing would load too many samples into memory in query execution");
-  }
+  if (samples_ > options_.max_samples) ThrowTooManySamples();
   return out;
 }
 
@@ -446,34 +529,35 @@ model::Labels Evaluator::MatchLabels(const model::Labels& l, const VectorMatchin
 }
 
 Vector Evaluator::SetAnd(Vector lhs, const Vector& rhs, const VectorMatching& m) {
-  std::unordered_set<uint64_t> sigs;
-  for (const auto& s : rhs) sigs.insert(Signature(s.labels, m));
-  std::erase_if(lhs, [&](const Sample& s) { return !sigs.contains(Signature(s.labels, m)); });
+  HashSet sigs(rhs.size());
+  for (const auto& s : rhs) sigs.Insert(Signature(s.labels, m));
+  std::erase_if(lhs, [&](const Sample& s) { return !sigs.Contains(Signature(s.labels, m)); });
   return lhs;
 }
 
 Vector Evaluator::SetOr(Vector lhs, Vector rhs, const VectorMatching& m) {
-  std::unordered_set<uint64_t> sigs;
-  for (const auto& s : lhs) sigs.insert(Signature(s.labels, m));
+  HashSet sigs(lhs.size());
+  for (const auto& s : lhs) sigs.Insert(Signature(s.labels, m));
   for (auto& s : rhs) {
-    if (!sigs.contains(Signature(s.labels, m))) lhs.push_back(std::move(s));
+    if (!sigs.Contains(Signature(s.labels, m))) lhs.push_back(std::move(s));
   }
   return lhs;
 }
 
 Vector Evaluator::SetUnless(Vector lhs, const Vector& rhs, const VectorMatching& m) {
-  std::unordered_set<uint64_t> sigs;
-  for (const auto& s : rhs) sigs.insert(Signature(s.labels, m));
-  std::erase_if(lhs, [&](const Sample& s) { return sigs.contains(Signature(s.labels, m)); });
+  HashSet sigs(rhs.size());
+  for (const auto& s : rhs) sigs.Insert(Signature(s.labels, m));
+  std::erase_if(lhs, [&](const Sample& s) { return sigs.Contains(Signature(s.labels, m)); });
   return lhs;
 }
 
-model::Labels Evaluator::ResultLabels(const model::Labels& lhs, const model::Labels& rhs,
+model::Labels Evaluator::ResultLabels(model::Labels lhs, const model::Labels& rhs,
                                       const VectorMatching& m) {
   if (m.card == Cardinality::kOneToOne) {
     if (m.on) return lhs.Keep(m.matching_labels);
     return lhs.Drop(m.matching_labels);
   }
+  if (m.include.empty()) return lhs;
   model::LabelsBuilder lb(lhs);
   for (const auto& name : m.include) lb.Set(name, rhs.Get(name));
   return lb.Build();
@@ -499,7 +583,10 @@ Vector Evaluator::VectorBinop(const BinaryExpr& b, Vector lhs, Vector rhs, const
           LabelsString(MatchLabels(rhs[i].labels, m)), swapped ? "left" : "right", a, c);
     }
   }
-  std::unordered_set<uint64_t> matched;
+  // Signatures (one-to-one) or result label hashes (one-to-many) of the
+  // matches, checked for duplicates once all are known.
+  std::vector<uint64_t> matched;
+  matched.reserve(lhs.size());
   bool early_check = options_.semantics.match_errors_before_filter;
   Vector out;
   out.reserve(lhs.size());
@@ -512,22 +599,27 @@ Vector Evaluator::VectorBinop(const BinaryExpr& b, Vector lhs, Vector rhs, const
     double r = swapped ? ls.v : rs.v;
     auto [value, keep] = ElemBinop(b.op, l, r);
     bool one_to_one = m.card == Cardinality::kOneToOne;
-    if (one_to_one && early_check && !matched.insert(sig).second) ThrowManyToOne();
+    if (one_to_one && early_check) matched.push_back(sig);
     if (b.return_bool) {
       value = keep ? 1 : 0;
     } else if (!keep) {
       continue;
     }
-    Sample res{ResultLabels(ls.labels, rs.labels, m), value, t, ls.drop_name};
+    // Each lhs sample is read once: its labels move into the result.
+    Sample res{ResultLabels(std::move(ls.labels), rs.labels, m), value, t, ls.drop_name};
     if (DropsName(b.op) || b.return_bool) {
       MarkNameDropped(res);
     }
     if (one_to_one) {
-      if (!early_check && !matched.insert(sig).second) ThrowManyToOne();
-    } else if (!matched.insert(res.labels.Hash()).second) {
-      Throw("multiple matches for labels: grouping labels must ensure unique matches");
+      if (!early_check) matched.push_back(sig);
+    } else {
+      matched.push_back(res.labels.Hash());
     }
     out.push_back(std::move(res));
+  }
+  if (HasDuplicate(matched)) {
+    if (m.card == Cardinality::kOneToOne) ThrowManyToOne();
+    Throw("multiple matches for labels: grouping labels must ensure unique matches");
   }
   return out;
 }
@@ -539,6 +631,7 @@ void Evaluator::ThrowManyToOne() {
 }
 
 StepValue Evaluator::EvalAggregate(const AggregateExpr& a, int64_t t) {
+  if (std::optional<Vector> streamed = StreamAggregate(a, t)) return std::move(*streamed);
   double param = 0;
   std::string label_param;
   if (a.param) {
@@ -594,86 +687,94 @@ StepValue Evaluator::EvalAggregate(const AggregateExpr& a, int64_t t) {
     }
     Group& g = groups[it->second];
     g.drop_name = g.drop_name || s.drop_name;
-    double v = s.v;
-    switch (a.op) {
-      case AggOp::kSum:
-        g.sum.Add(v);
-        break;
-      case AggOp::kAvg:
-        g.avg.Add(v);
-        break;
-      case AggOp::kCount:
-      case AggOp::kCountValues:
-      case AggOp::kGroup:
-        g.count += 1;
-        break;
-      case AggOp::kMin:
-        if (g.value > v || std::isnan(g.value)) g.value = v;
-        break;
-      case AggOp::kMax:
-        if (g.value < v || std::isnan(g.value)) g.value = v;
-        break;
-      case AggOp::kStddev:
-      case AggOp::kStdvar: {
-        g.count += 1;
-        if (g.count == 1) {
-          g.mean = v;
-          g.value = std::isnan(v) || std::isinf(v) ? kNaN : 0;
-        } else {
-          double delta = v - g.mean;
-          g.mean += delta / g.count;
-          g.value += delta * (v - g.mean);
-        }
-        break;
-      }
-      case AggOp::kQuantile:
-        g.values.push_back(v);
-        break;
-      case AggOp::kTopk:
-      case AggOp::kBottomk:
-        g.members.push_back(i);
-        break;
-    }
+    Accumulate(a.op, g, s.v, i);
   }
   Vector out;
   if (select_k) return SelectK(a, param, input, groups);
   out.reserve(groups.size());
   for (auto& g : groups) {
-    double v = 0;
-    switch (a.op) {
-      case AggOp::kSum:
-        v = g.sum.Value();
-        break;
-      case AggOp::kAvg:
-        v = g.avg.Value();
-        break;
-      case AggOp::kCount:
-      case AggOp::kCountValues:
-        v = g.count;
-        break;
-      case AggOp::kGroup:
-        v = 1;
-        break;
-      case AggOp::kMin:
-      case AggOp::kMax:
-        v = g.value;
-        break;
-      case AggOp::kStddev:
-        v = std::sqrt(g.value / g.count);
-        break;
-      case AggOp::kStdvar:
-        v = g.value / g.count;
-        break;
-      case AggOp::kQuantile:
-        CheckQuantile(param, *a.param);
-        v = detail::Quantile(param, g.values);
-        break;
-      default:
-        break;
-    }
+    double v = GroupValue(a, param, g);
     out.push_back(Sample{std::move(g.labels), v, t, g.drop_name});
   }
   return out;
+}
+
+void Evaluator::Accumulate(AggOp op, Group& g, double v, size_t index) {
+  switch (op) {
+    case AggOp::kSum:
+      g.sum.Add(v);
+      break;
+    case AggOp::kAvg:
+      g.avg.Add(v);
+      break;
+    case AggOp::kCount:
+    case AggOp::kCountValues:
+    case AggOp::kGroup:
+      g.count += 1;
+      break;
+    case AggOp::kMin:
+      if (g.value > v || std::isnan(g.value)) g.value = v;
+      break;
+    case AggOp::kMax:
+      if (g.value < v || std::isnan(g.value)) g.value = v;
+      break;
+    case AggOp::kStddev:
+    case AggOp::kStdvar: {
+      g.count += 1;
+      if (g.count == 1) {
+        g.mean = v;
+        g.value = std::isnan(v) || std::isinf(v) ? kNaN : 0;
+      } else {
+        double delta = v - g.mean;
+        g.mean += delta / g.count;
+        g.value += delta * (v - g.mean);
+      }
+      break;
+    }
+    case AggOp::kQuantile:
+      g.values.push_back(v);
+      break;
+    case AggOp::kTopk:
+    case AggOp::kBottomk:
+      g.members.push_back(index);
+      break;
+  }
+}
+
+double Evaluator::GroupValue(const AggregateExpr& a, double param, Group& g) {
+  double v = 0;
+  switch (a.op) {
+    case AggOp::kSum:
+      v = g.sum.Value();
+      break;
+    case AggOp::kAvg:
+      v = g.avg.Value();
+      break;
+    case AggOp::kCount:
+    case AggOp::kCountValues:
+      v = g.count;
+      break;
+    case AggOp::kGroup:
+      v = 1;
+      break;
+    case AggOp::kMin:
+    case AggOp::kMax:
+      v = g.value;
+      break;
+    case AggOp::kStddev:
+      v = std::sqrt(g.value / g.count);
+      break;
+    case AggOp::kStdvar:
+      v = g.value / g.count;
+      break;
+    case AggOp::kQuantile:
+      CheckQuantile(param, *a.param);
+      v = detail::Quantile(param, g.values);
+      break;
+    default:
+      break;
+  }
+  return v;
 }
 
 Vector Evaluator::SelectK(const AggregateExpr& a, double param, Vector& input,

@@ -6,7 +6,9 @@
 #include <fmt/format.h>
 
 #include <cstdint>
+#include <functional>
 #include <limits>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -101,13 +103,20 @@ class Evaluator {
   Vector EvalVector(const Expr& e, int64_t t) { return std::get<Vector>(Eval(e, t)); }
 
  private:
+  // The series of one selection (matchers and kind) over the widest range
+  // any step reads. Selectors with equal matchers share one.
   struct Fetched {
     int64_t mint = std::numeric_limits<int64_t>::max();
     int64_t maxt = std::numeric_limits<int64_t>::min();
     bool loaded = false;
     bool strip_stale = false;
+    // Evaluations that will read it: one selector node evaluated at a single
+    // step (an instant query, outside subqueries) counts 1, anything else 2.
+    int uses = 0;
     std::vector<model::Series> series;
   };
+  using SeriesFn =
+      std::function<void(const model::LabelsView& labels, std::span<const model::Sample>)>;
 
   int64_t AtTime(AtModifier at, int64_t at_ms, int64_t t) const;
 
@@ -118,12 +127,24 @@ class Evaluator {
 
   Fetched& Load(const VectorSelector& vs);
 
+  // Whether the selection of `vs` is read exactly once: then it is streamed
+  // from the querier (StreamSelector) instead of loaded.
+  bool Streamable(const VectorSelector& vs) const;
+
+  // Hands each series of a Streamable selector to `fn` (stale markers removed
+  // for range selectors, samples counted against max_samples as Load does).
+  void StreamSelector(const VectorSelector& vs, const SeriesFn& fn);
+
   bool InWindow(int64_t ts, int64_t lower) const;
 
   Vector EvalVectorSelector(const VectorSelector& vs, int64_t t);
 
   // The window (start, end] of a range argument at step t.
   detail::Window WindowOf(const Expr& arg, int64_t t) const;
+
+  // The samples of a matrix selector's series that lie in window w.
+  std::span<const model::Sample> InRange(std::span<const model::Sample> samples,
+                                         const detail::Window& w) const;
 
   // Range-vector argument at step t: views into the loaded series for a
   // matrix selector, or into `owned` for a subquery.
@@ -156,7 +177,7 @@ class Evaluator {
 
   // The labels of a vector/vector result (Prometheus's resultMetric); the
   // name is removed by the caller via MarkNameDropped.
-  static model::Labels ResultLabels(const model::Labels& lhs, const model::Labels& rhs,
+  static model::Labels ResultLabels(model::Labels lhs, const model::Labels& rhs,
                                     const VectorMatching& m);
 
   Vector VectorBinop(const BinaryExpr& b, Vector lhs, Vector rhs, const VectorMatching& m,
@@ -177,6 +198,16 @@ class Evaluator {
   };
 
   StepValue EvalAggregate(const AggregateExpr& a, int64_t t);
+  // Adds input sample `index` with value v to its group.
+  static void Accumulate(AggOp op, Group& g, double v, size_t index);
+  // A group's result (not for topk/bottomk).
+  double GroupValue(const AggregateExpr& a, double param, Group& g);
+  // An aggregation of a range function over a Streamable matrix selector,
+  // such as sum by (job) (rate(x[5m])), evaluated while the series stream
+  // in: no instant vector of the function's results, no label sets but the
+  // groups'. Nullopt (nothing evaluated) for any other shape. Same results,
+  // order and errors as the general path.
+  std::optional<Vector> StreamAggregate(const AggregateExpr& a, int64_t t);
 
   Vector SelectK(const AggregateExpr& a, double param, Vector& input, std::vector<Group>& groups);
 
@@ -186,6 +217,11 @@ class Evaluator {
   Vector HistogramQuantile(const Call& c, int64_t t);
   Vector VectorFunction(const Call& c, int64_t t);
   Vector RangeFunction(const Call& c, int64_t t);
+  // A range function's value for one series' samples `p` in window w, or
+  // nullopt for no output.
+  std::optional<double> RangeValue(const Call& c, std::span<const model::Sample> p,
+                                   const detail::Window& w, const std::vector<double>& params,
+                                   int64_t t, std::vector<double>& scratch);
 
   void Annotate(Annotation::Severity severity, std::string message, PosRange pos);
 
@@ -200,7 +236,10 @@ class Evaluator {
   int64_t end_;
   int64_t lookback_;
   size_t samples_ = 0;
-  std::unordered_map<const VectorSelector*, Fetched> fetched_;
+  int subquery_depth_ = 0;  // while Walk is inside a subquery
+  // Selection key (matchers, kind) -> its series; node -> its selection.
+  std::unordered_map<std::string, Fetched> selections_;
+  std::unordered_map<const VectorSelector*, Fetched*> fetched_;
 };
 
 }  // namespace vigil::promql::detail

@@ -1,6 +1,7 @@
 #include "daemon/store/detail/xor_chunk.h"
 
 #include <bit>
+#include <cstring>
 
 namespace vigil::store::detail {
 namespace {
@@ -104,17 +105,23 @@ void XorChunk::Append(int64_t t, double v) {
   ++num_samples_;
 }
 
-uint64_t XorChunk::Iterator::ReadBits(int n) {
-  uint64_t value = 0;
-  while (n > 0) {
-    const uint8_t byte = data_[bit_pos_ >> 3];
-    const int available = 8 - static_cast<int>(bit_pos_ & 7);
-    const int take = n < available ? n : available;
-    value = (value << take) | ((byte >> (available - take)) & ((1u << take) - 1));
-    bit_pos_ += static_cast<size_t>(take);
-    n -= take;
+void XorChunk::Iterator::Refill() {
+  if (pos_ + 8 <= data_.size()) {
+    // One big-endian load; the whole bytes that fit below the avail_ bits
+    // count, the partial one is loaded again (same bits) by the next refill.
+    uint64_t word;
+    std::memcpy(&word, data_.data() + pos_, sizeof(word));
+    if constexpr (std::endian::native == std::endian::little) word = __builtin_bswap64(word);
+    buf_ |= word >> avail_;
+    const int bytes = (63 - avail_) >> 3;
+    pos_ += static_cast<size_t>(bytes);
+    avail_ += bytes * 8;
+    return;
   }
-  return value;
+  while (avail_ <= 56 && pos_ < data_.size()) {
+    buf_ |= uint64_t{data_[pos_++]} << (56 - avail_);
+    avail_ += 8;
+  }
 }
 
 uint64_t XorChunk::Iterator::ReadUvarint() {
@@ -126,43 +133,28 @@ uint64_t XorChunk::Iterator::ReadUvarint() {
   }
 }
 
-double XorChunk::Iterator::v() const { return std::bit_cast<double>(v_bits_); }
-
-bool XorChunk::Iterator::Next() {
+bool XorChunk::Iterator::Advance() {
   if (read_ == count_) return false;
   if (read_ == 0) {
     t_ = UnZigZag(ReadUvarint());
-    v_bits_ = ReadBits(64);
+    v_bits_ = ReadWideBits(64);
     ++read_;
     return true;
   }
   if (read_ == 1) {
     t_delta_ = ReadUvarint();
   } else {
-    int prefix = 0;  // number of leading 1 bits, at most 4
-    while (prefix < 4 && ReadBit()) ++prefix;
-    int width = 0;
-    switch (prefix) {
-      case 0:
-        width = 0;
-        break;
-      case 1:
-        width = 14;
-        break;
-      case 2:
-        width = 17;
-        break;
-      case 3:
-        width = 20;
-        break;
-      default:
-        width = 64;
-        break;
-    }
+    // Up to 4 leading 1 bits, ended by a 0 unless there are 4.
+    if (avail_ < 4) Refill();
+    const int ones = std::countl_one(buf_);
+    const int prefix = ones < 4 ? ones : 4;
+    Consume(prefix < 4 ? prefix + 1 : 4);
     int64_t dod = 0;
-    if (width == 64) {
-      dod = static_cast<int64_t>(ReadBits(64));
-    } else if (width > 0) {
+    if (prefix == 4) {
+      dod = static_cast<int64_t>(ReadWideBits(64));
+    } else if (prefix > 0) {
+      static constexpr int kWidths[] = {0, 14, 17, 20};
+      const int width = kWidths[prefix];
       const uint64_t raw = ReadBits(width);
       dod = static_cast<int64_t>(raw);
       if (raw > (uint64_t{1} << (width - 1))) dod -= int64_t{1} << width;
@@ -170,18 +162,31 @@ bool XorChunk::Iterator::Next() {
     t_delta_ += static_cast<uint64_t>(dod);
   }
   t_ = static_cast<int64_t>(static_cast<uint64_t>(t_) + t_delta_);
-  if (ReadBit()) {
-    if (ReadBit()) {
+  if (avail_ < 2 + 5 + 6) Refill();
+  if (ReadBits(1) != 0) {
+    if (ReadBits(1) != 0) {
       leading_ = static_cast<uint8_t>(ReadBits(5));
       int significant = static_cast<int>(ReadBits(6));
       if (significant == 0) significant = 64;
       trailing_ = static_cast<uint8_t>(64 - leading_ - significant);
     }
     const int significant = 64 - leading_ - trailing_;
-    v_bits_ ^= ReadBits(significant) << trailing_;
+    const uint64_t bits = significant > 56 ? ReadWideBits(significant) : ReadBits(significant);
+    v_bits_ ^= bits << trailing_;
   }
   ++read_;
   return true;
+}
+
+bool XorChunk::Iterator::Next() { return Advance(); }
+
+void XorChunk::DecodeWindow(int64_t mint, int64_t maxt, std::vector<model::Sample>& out) const {
+  Iterator it(*this);
+  while (it.Advance()) {
+    if (it.t() < mint) continue;
+    if (it.t() > maxt) break;
+    out.push_back(model::Sample{it.t(), it.v()});
+  }
 }
 
 }  // namespace vigil::store::detail

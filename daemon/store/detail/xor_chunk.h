@@ -1,9 +1,12 @@
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <vector>
+
+#include "daemon/model/sample.h"
 
 namespace vigil::store::detail {
 
@@ -44,15 +47,38 @@ class XorChunk {
     // Advances to the next sample; false once all samples have been read.
     bool Next();
     int64_t t() const { return t_; }
-    double v() const;
+    double v() const { return std::bit_cast<double>(v_bits_); }
 
    private:
-    uint64_t ReadBits(int n);
-    bool ReadBit() { return ReadBits(1) != 0; }
+    friend class XorChunk;
+    // Next()'s body, inlined into DecodeWindow's loop.
+    [[gnu::always_inline]] inline bool Advance();
+    // Bits are consumed from the top of buf_, which holds avail_ stream bits
+    // (bits below them are either zero or the stream's next bits).
+    void Refill();
+    // Reads n <= 56 bits (0 reads nothing).
+    uint64_t ReadBits(int n) {
+      if (avail_ < n) Refill();
+      const uint64_t value = n == 0 ? 0 : buf_ >> (64 - n);
+      Consume(n);
+      return value;
+    }
+    // Reads 32 < n <= 64 bits.
+    uint64_t ReadWideBits(int n) {
+      const uint64_t high = ReadBits(n - 32);
+      return high << 32 | ReadBits(32);
+    }
+    // Drops n <= 56 bits.
+    void Consume(int n) {
+      buf_ <<= n;
+      avail_ = avail_ > n ? avail_ - n : 0;  // a truncated stream reads zeros
+    }
     uint64_t ReadUvarint();
 
     std::span<const uint8_t> data_;
-    size_t bit_pos_ = 0;
+    size_t pos_ = 0;  // the next byte of data_ to load into buf_
+    uint64_t buf_ = 0;
+    int avail_ = 0;
     size_t count_;
     size_t read_ = 0;
     int64_t t_ = 0;
@@ -62,6 +88,10 @@ class XorChunk {
     uint8_t trailing_ = 0;
   };
   Iterator Iter() const { return Iterator(*this); }
+
+  // Decodes the samples with mint <= t <= maxt onto the end of `out`: the
+  // bulk form of Iter(), with the decoder inlined into one loop.
+  void DecodeWindow(int64_t mint, int64_t maxt, std::vector<model::Sample>& out) const;
 
  private:
   void WriteBits(uint64_t value, int n);
