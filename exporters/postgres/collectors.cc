@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdlib>
 #include <exception>
@@ -34,17 +36,39 @@ double Number(const pqxx::field& field) {
 
 std::string Text(const pqxx::field& field) { return field.is_null() ? "" : field.c_str(); }
 
-// A collector's body runs its statements through `query` and adds samples.
-using Query = std::function<pqxx::result(const std::string& sql)>;
+// Runs a collector's statements, each in its own implicit transaction.
+// Prepared() prepares a statement once per connection (pqxx remembers it,
+// named after a hash of its text), so the server plans it only once.
+class Runner {
+ public:
+  explicit Runner(pqxx::connection_base& connection) : connection_(connection) {}
 
-void Postmaster(const Query& query, FamilySet& out) {
-  pqxx::result r = query("SELECT extract(epoch FROM pg_postmaster_start_time())");
+  pqxx::result Exec(const std::string& sql) const {
+    pqxx::nontransaction tx(connection_);
+    return tx.exec(sql);
+  }
+
+  template <typename... Args>
+  pqxx::result Prepared(const std::string& sql, const Args&... args) const {
+    std::string name = fmt::format("vigil_{:x}", std::hash<std::string>{}(sql));
+    connection_.prepare(name, sql);  // a no-op once registered
+    pqxx::nontransaction tx(connection_);
+    return tx.exec_prepared(name, args...);
+  }
+
+ private:
+  pqxx::connection_base& connection_;
+};
+
+
+void Postmaster(const Runner& query, FamilySet& out) {
+  pqxx::result r = query.Exec("SELECT extract(epoch FROM pg_postmaster_start_time())");
   out.Add("pg_postmaster_start_time_seconds", "Time at which postmaster started", MetricType::Gauge,
           Number(r[0][0]));
 }
 
-void Settings(const Query& query, FamilySet& out) {
-  pqxx::result r = query(
+void Settings(const Runner& query, FamilySet& out) {
+  pqxx::result r = query.Exec(
       "SELECT name, setting, COALESCE(unit, ''), short_desc, vartype FROM pg_settings "
       "WHERE vartype IN ('bool', 'integer', 'real') ORDER BY name");
   for (const auto& row : r) {
@@ -81,8 +105,8 @@ void Settings(const Query& query, FamilySet& out) {
   }
 }
 
-void StatActivity(const Query& query, FamilySet& out) {
-  pqxx::result r = query(
+void StatActivity(const Runner& query, FamilySet& out) {
+  pqxx::result r = query.Prepared(
       "SELECT pg_database.datname, states.state, COALESCE(activity.count, 0), "
       "COALESCE(activity.max_tx_duration, 0) "
       "FROM (VALUES ('active'), ('idle'), ('idle in transaction'), "
@@ -109,7 +133,15 @@ struct Column {
   const char* help;
 };
 
-void StatDatabase(const Query& query, FamilySet& out) {
+// "<prefix><column name>" for each column, built once.
+template <size_t N>
+std::array<std::string, N> MetricNames(std::string_view prefix, const Column (&columns)[N]) {
+  std::array<std::string, N> names;
+  for (size_t i = 0; i < N; ++i) names[i] = std::string(prefix) + columns[i].name;
+  return names;
+}
+
+void StatDatabase(const Runner& query, FamilySet& out) {
   static constexpr Column kColumns[] = {
       {"numbackends", MetricType::Gauge,
        "Number of backends currently connected to this database. This is the only column in "
@@ -146,28 +178,30 @@ void StatDatabase(const Query& query, FamilySet& out) {
       {"blk_write_time", MetricType::Counter,
        "Time spent writing data file blocks by backends in this database, in milliseconds"},
   };
+  static const auto kNames = MetricNames("pg_stat_database_", kColumns);
   std::string sql = "SELECT datid::text, COALESCE(datname, '')";
   for (const Column& c : kColumns) sql += fmt::format(", {}", c.name);
-  pqxx::result r = query(sql + " FROM pg_stat_database ORDER BY datid");
+  pqxx::result r = query.Prepared(sql + " FROM pg_stat_database ORDER BY datid");
   for (const auto& row : r) {
     FamilySet::Labels labels = {{"datid", Text(row[0])}, {"datname", Text(row[1])}};
     for (size_t i = 0; i < std::size(kColumns); ++i) {
-      out.Add(fmt::format("pg_stat_database_{}", kColumns[i].name), kColumns[i].help,
-              kColumns[i].type, Number(row[static_cast<int>(i) + 2]), labels);
+      out.Add(kNames[i], kColumns[i].help, kColumns[i].type, Number(row[static_cast<int>(i) + 2]),
+              labels);
     }
   }
 }
 
-void DatabaseSize(const Query& query, FamilySet& out) {
-  pqxx::result r = query("SELECT datname, pg_database_size(oid) FROM pg_database ORDER BY datname");
+void DatabaseSize(const Runner& query, FamilySet& out) {
+  pqxx::result r =
+      query.Exec("SELECT datname, pg_database_size(oid) FROM pg_database ORDER BY datname");
   for (const auto& row : r) {
     out.Add("pg_database_size_bytes", "Disk space used by the database", MetricType::Gauge,
             Number(row[1]), {{"datname", Text(row[0])}});
   }
 }
 
-void Locks(const Query& query, FamilySet& out) {
-  pqxx::result r = query(
+void Locks(const Runner& query, FamilySet& out) {
+  pqxx::result r = query.Prepared(
       "SELECT pg_database.datname, modes.mode, COALESCE(locks.count, 0) "
       "FROM (VALUES ('accesssharelock'), ('rowsharelock'), ('rowexclusivelock'), "
       "('shareupdateexclusivelock'), ('sharelock'), ('sharerowexclusivelock'), "
@@ -182,13 +216,26 @@ void Locks(const Query& query, FamilySet& out) {
   }
 }
 
-void Replication(const Query& query, FamilySet& out) {
-  pqxx::result r = query(
+void Replication(const Runner& query, FamilySet& out) {
+  // One round trip: the server's status on the one row of `one`, and on a
+  // primary its WAL senders, one per row (pg_current_wal_lsn() is a primary-only
+  // function; the WHERE clause is a one-time filter, so a replica never calls it).
+  pqxx::result r = query.Prepared(
       "SELECT pg_is_in_recovery(), "
       "CASE WHEN NOT pg_is_in_recovery() THEN 0 "
       "WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 "
       "ELSE GREATEST(0, EXTRACT(EPOCH FROM (now() - pg_last_xact_replay_timestamp()))) END, "
-      "GREATEST(0, EXTRACT(EPOCH FROM (now() - pg_last_xact_replay_timestamp())))");
+      "GREATEST(0, EXTRACT(EPOCH FROM (now() - pg_last_xact_replay_timestamp()))), "
+      "s.application_name, s.client_addr, s.state, s.slot_name, s.current_lsn, s.lsn_diff "
+      "FROM (SELECT 1) AS one LEFT JOIN ("
+      "SELECT COALESCE(application_name, '') AS application_name, "
+      "COALESCE(client_addr::text, '') AS client_addr, COALESCE(state, '') AS state, "
+      "COALESCE(slot_name, '') AS slot_name, "
+      "pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0') AS current_lsn, "
+      "pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn) AS lsn_diff "
+      "FROM pg_stat_replication LEFT JOIN pg_replication_slots ON pid = active_pid "
+      "WHERE NOT pg_is_in_recovery()) AS s ON true "
+      "ORDER BY 4, 5");
   bool replica = Number(r[0][0]) == 1;
   out.Add("pg_replication_is_replica", "Indicates if the server is a replica", MetricType::Gauge,
           replica ? 1 : 0);
@@ -198,27 +245,36 @@ void Replication(const Query& query, FamilySet& out) {
     out.Add("pg_replication_last_replay_seconds", "Age of last replay in seconds",
             MetricType::Gauge, Number(r[0][2]));
   }
-  if (replica) return;  // pg_current_wal_lsn() is a primary-only function
-  pqxx::result senders = query(
-      "SELECT COALESCE(application_name, ''), COALESCE(client_addr::text, ''), "
-      "COALESCE(state, ''), COALESCE(slot_name, ''), "
-      "pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0'), "
-      "pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn) "
-      "FROM pg_stat_replication LEFT JOIN pg_replication_slots ON pid = active_pid "
-      "ORDER BY 1, 2");
-  for (const auto& row : senders) {
-    FamilySet::Labels labels = {{"application_name", Text(row[0])},
-                                {"client_addr", Text(row[1])},
-                                {"state", Text(row[2])},
-                                {"slot_name", Text(row[3])}};
+  for (const auto& row : r) {
+    if (row[3].is_null()) continue;  // no WAL sender
+    FamilySet::Labels labels = {{"application_name", Text(row[3])},
+                                {"client_addr", Text(row[4])},
+                                {"state", Text(row[5])},
+                                {"slot_name", Text(row[6])}};
     out.Add("pg_stat_replication_pg_current_wal_lsn_bytes", "WAL position in bytes",
-            MetricType::Gauge, Number(row[4]), labels);
+            MetricType::Gauge, Number(row[7]), labels);
     out.Add("pg_stat_replication_pg_wal_lsn_diff", "Lag in bytes between master and slave",
-            MetricType::Gauge, Number(row[5]), labels);
+            MetricType::Gauge, Number(row[8]), labels);
   }
 }
 
-void StatUserTables(const Query& query, uint64_t limit, FamilySet& out) {
+// Which tables are the `limit` largest, and their sizes: pg_table_size() and
+// pg_indexes_size() stat every file of each table, so this is cached.
+TableSizes UserTableSizes(const Runner& query, uint64_t limit) {
+  pqxx::result r = query.Exec(fmt::format(
+      "SELECT relid::text, pg_table_size(relid), pg_indexes_size(relid) FROM pg_stat_user_tables "
+      "ORDER BY 2 DESC, schemaname, relname LIMIT {}",
+      limit));
+  TableSizes out;
+  for (const auto& row : r) {
+    out.ids += (out.ids.empty() ? "" : ",") + Text(row[0]);
+    out.sizes[Text(row[0])] = {Number(row[1]), Number(row[2])};
+  }
+  out.ids = "{" + out.ids + "}";
+  return out;
+}
+
+void StatUserTables(const Runner& query, const TableSizes& tables, FamilySet& out) {
   static constexpr Column kColumns[] = {
       {"seq_scan", MetricType::Counter, "Number of sequential scans initiated on this table"},
       {"seq_tup_read", MetricType::Counter, "Number of live rows fetched by sequential scans"},
@@ -252,46 +308,61 @@ void StatUserTables(const Query& query, uint64_t limit, FamilySet& out) {
        "Total disk space used by indexes on this table, in bytes"},
       {"table_size_bytes", MetricType::Gauge, "Total disk space used by this table, in bytes"},
   };
-  std::string sql = "SELECT current_database(), schemaname, relname";
-  for (const Column& c : kColumns) {
-    std::string_view name = c.name;
+  static const auto kNames = MetricNames("pg_stat_user_tables_", kColumns);
+  // The last two columns (sizes) come from `tables`.
+  constexpr size_t kQueried = std::size(kColumns) - 2;
+  std::string sql = "SELECT current_database(), schemaname, relname, relid::text";
+  for (size_t i = 0; i < kQueried; ++i) {
+    std::string_view name = kColumns[i].name;
     if (name.starts_with("last_")) {
       sql += fmt::format(", COALESCE(EXTRACT(EPOCH FROM {}), 0)", name);
-    } else if (name == "index_size_bytes") {
-      sql += ", pg_indexes_size(relid)";
-    } else if (name == "table_size_bytes") {
-      sql += ", pg_table_size(relid)";
     } else {
       sql += fmt::format(", {}", name);
     }
   }
-  pqxx::result r = query(fmt::format(
-      "{} FROM pg_stat_user_tables ORDER BY pg_table_size(relid) DESC, 2, 3 LIMIT {}", sql, limit));
+  pqxx::result r = query.Prepared(
+      sql + " FROM pg_stat_user_tables WHERE relid = ANY($1::oid[]) ORDER BY 2, 3", tables.ids);
   for (const auto& row : r) {
     FamilySet::Labels labels = {
         {"datname", Text(row[0])}, {"schemaname", Text(row[1])}, {"relname", Text(row[2])}};
-    for (size_t i = 0; i < std::size(kColumns); ++i) {
-      out.Add(fmt::format("pg_stat_user_tables_{}", kColumns[i].name), kColumns[i].help,
-              kColumns[i].type, Number(row[static_cast<int>(i) + 3]), labels);
+    for (size_t i = 0; i < kQueried; ++i) {
+      out.Add(kNames[i], kColumns[i].help, kColumns[i].type, Number(row[static_cast<int>(i) + 4]),
+              labels);
     }
+    auto size = tables.sizes.find(Text(row[3]));
+    if (size == tables.sizes.end()) continue;
+    out.Add(kNames[kQueried], kColumns[kQueried].help, kColumns[kQueried].type,
+            size->second.second, labels);
+    out.Add(kNames[kQueried + 1], kColumns[kQueried + 1].help, kColumns[kQueried + 1].type,
+            size->second.first, labels);
   }
 }
 
-void StatStatements(const Query& query, uint64_t limit, FamilySet& out) {
-  pqxx::result installed = query(
-      "SELECT current_setting('server_version_num')::int FROM pg_extension "
-      "WHERE extname = 'pg_stat_statements'");
-  if (installed.empty()) return;
+// Whether pg_stat_statements is installed in the connected database, and where.
+StatStatementsSource FindStatStatements(const Runner& query) {
+  pqxx::result r = query.Exec(
+      "SELECT quote_ident(n.nspname), current_setting('server_version_num')::int "
+      "FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+      "WHERE e.extname = 'pg_stat_statements'");
+  if (r.empty()) return {};
   // PostgreSQL 13 renamed total_time and mean_time.
-  bool exec_time = Number(installed[0][0]) >= 130000;
-  const char* total = exec_time ? "total_exec_time" : "total_time";
-  const char* mean = exec_time ? "mean_exec_time" : "mean_time";
-  pqxx::result r =
-      query(fmt::format("SELECT pg_get_userbyid(s.userid), d.datname, s.queryid::text, s.calls, "
-                        "s.{0} / 1000, s.{1} / 1000, s.rows "
-                        "FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid "
-                        "WHERE s.queryid IS NOT NULL ORDER BY s.{0} DESC LIMIT {2}",
-                        total, mean, limit));
+  return {fmt::format("{}.pg_stat_statements(false)", Text(r[0][0])), Number(r[0][1]) >= 130000};
+}
+
+void StatStatements(const Runner& query, const StatStatementsSource& source, uint64_t limit,
+                    FamilySet& out) {
+  if (source.function.empty()) return;
+  const char* total = source.exec_time ? "total_exec_time" : "total_time";
+  const char* mean = source.exec_time ? "mean_exec_time" : "mean_time";
+  // The function with showtext=false, unlike the view, does not read the
+  // query texts file. The top statements come out in a stable order, so that
+  // consecutive collections list the same series in the same order.
+  pqxx::result r = query.Prepared(fmt::format(
+      "SELECT * FROM (SELECT pg_get_userbyid(s.userid), d.datname, s.queryid::text, s.calls, "
+      "s.{0} / 1000, s.{1} / 1000, s.rows "
+      "FROM {3} s JOIN pg_database d ON d.oid = s.dbid "
+      "WHERE s.queryid IS NOT NULL ORDER BY s.{0} DESC LIMIT {2}) AS top ORDER BY 1, 2, 3",
+      total, mean, limit, source.function));
   for (const auto& row : r) {
     FamilySet::Labels labels = {
         {"user", Text(row[0])}, {"datname", Text(row[1])}, {"queryid", Text(row[2])}};
@@ -307,8 +378,8 @@ void StatStatements(const Query& query, uint64_t limit, FamilySet& out) {
   }
 }
 
-void Custom(const Query& query, const CustomQuery& custom, FamilySet& out) {
-  pqxx::result r = query(custom.query);
+void Custom(const Runner& query, const CustomQuery& custom, FamilySet& out) {
+  pqxx::result r = query.Exec(custom.query);
   // Column positions by name; a mapped column the query does not return is an error.
   std::vector<std::pair<const CustomColumn*, int>> columns;
   for (const CustomColumn& c : custom.columns) {
@@ -337,28 +408,69 @@ void Custom(const Query& query, const CustomQuery& custom, FamilySet& out) {
   }
 }
 
+// Runs `fetch` when `cached` is stale; when it throws, `cached` stays empty
+// (refreshed again next time) and the exception reaches the collector.
+template <typename T, typename Fetch>
+void Refresh(Cached<T>& cached, std::chrono::steady_clock::time_point now,
+             std::chrono::milliseconds interval, Fetch fetch) {
+  if (!cached.Stale(now)) return;
+  cached.value.reset();
+  cached.value = fetch();
+  cached.expiry = now + interval;
+}
+
+// A cached list of families: refreshed through `collect` into its own set.
+void RefreshFamilies(Cached<std::vector<prometheus::MetricFamily>>& cached,
+                     std::chrono::steady_clock::time_point now, std::chrono::milliseconds interval,
+                     const std::function<void(FamilySet&)>& collect) {
+  Refresh(cached, now, interval, [&] {
+    FamilySet set;
+    collect(set);
+    return set.Take();
+  });
+}
+
 }  // namespace
 
-Collection Collect(pqxx::connection_base& connection, const PostgresOptions& options) {
+Collection Collect(pqxx::connection_base& connection, const PostgresOptions& options,
+                   CollectorCache& cache, std::chrono::steady_clock::time_point now) {
   Collection collection;
   FamilySet out;
-  Query query = [&connection](const std::string& sql) {
-    pqxx::nontransaction tx(connection);
-    return tx.exec(sql);
-  };
+  Runner query(connection);
+  const auto settings_every = options.settings_refresh;
+  const auto sizes_every = options.sizes_refresh;
   std::vector<std::pair<std::string, std::function<void()>>> collectors = {
-      {"postmaster", [&] { Postmaster(query, out); }},
-      {"settings", [&] { Settings(query, out); }},
+      {"postmaster",
+       [&] {
+         RefreshFamilies(cache.postmaster, now, settings_every,
+                         [&](FamilySet& set) { Postmaster(query, set); });
+       }},
+      {"settings",
+       [&] {
+         RefreshFamilies(cache.settings, now, settings_every,
+                         [&](FamilySet& set) { Settings(query, set); });
+       }},
       {"stat_activity", [&] { StatActivity(query, out); }},
       {"stat_database", [&] { StatDatabase(query, out); }},
-      {"database", [&] { DatabaseSize(query, out); }},
+      {"database",
+       [&] {
+         RefreshFamilies(cache.database_sizes, now, sizes_every,
+                         [&](FamilySet& set) { DatabaseSize(query, set); });
+       }},
       {"locks", [&] { Locks(query, out); }},
       {"replication", [&] { Replication(query, out); }},
-      {"stat_user_tables", [&] { StatUserTables(query, options.user_tables_limit, out); }},
+      {"stat_user_tables",
+       [&] {
+         Refresh(cache.tables, now, sizes_every,
+                 [&] { return UserTableSizes(query, options.user_tables_limit); });
+         StatUserTables(query, *cache.tables.value, out);
+       }},
   };
   if (options.stat_statements_limit > 0) {
-    collectors.emplace_back("stat_statements",
-                            [&] { StatStatements(query, options.stat_statements_limit, out); });
+    collectors.emplace_back("stat_statements", [&] {
+      Refresh(cache.stat_statements, now, settings_every, [&] { return FindStatStatements(query); });
+      StatStatements(query, *cache.stat_statements.value, options.stat_statements_limit, out);
+    });
   }
   for (const CustomQuery& custom : options.queries) {
     collectors.emplace_back(custom.name, [&] { Custom(query, custom, out); });
@@ -386,6 +498,14 @@ Collection Collect(pqxx::connection_base& connection, const PostgresOptions& opt
             MetricType::Gauge, ok ? 1 : 0, {{"collector", name}});
   }
   collection.families = out.Take();
+  // The cached families have names of their own; keep the whole list sorted.
+  for (const auto* cached : {&cache.postmaster, &cache.settings, &cache.database_sizes}) {
+    if (!cached->value) continue;
+    collection.families.insert(collection.families.end(), cached->value->begin(),
+                               cached->value->end());
+  }
+  std::sort(collection.families.begin(), collection.families.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
   return collection;
 }
 

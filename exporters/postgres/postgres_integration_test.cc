@@ -187,6 +187,45 @@ TEST_F(PostgresProbeTest, OnePersistentConnection) {
   EXPECT_EQ(Sql("postgres", backends), first);  // the same backend process
 }
 
+// Probers built one after another (as /probe builds one per request) take over
+// the connection of a destroyed one with the same target and options, but
+// never one opened with other credentials.
+TEST_F(PostgresProbeTest, DestroyedProbersHandTheirConnectionOn) {
+  const std::string backends =
+      "SELECT COALESCE(string_agg(pid::text, ','), '') FROM pg_stat_activity "
+      "WHERE application_name = 'vigil'";
+  std::string first;
+  {
+    auto prober = Prober(Module());
+    ASSERT_TRUE(Run(*prober, milliseconds(5000)).success);
+    first = Sql("postgres", backends);
+  }
+  ASSERT_FALSE(first.empty());
+  EXPECT_EQ(first.find(','), std::string::npos) << first;
+  {
+    auto prober = Prober(Module());
+    ProbeResult r = Run(*prober, milliseconds(5000));
+    ASSERT_TRUE(r.success) << r.failure_reason;
+    EXPECT_EQ(Sql("postgres", backends), first);  // the same backend process
+  }
+  ProbeResult wrong = Run(*Prober(Module("", "5s", "not-the-password")), milliseconds(5000));
+  EXPECT_EQ(wrong.failure_reason, "auth");
+  EXPECT_EQ(Value(wrong, "pg_up"), 0);
+  EXPECT_EQ(Sql("postgres", backends), first);  // still idle, kept for the right password
+
+  // A handed-on connection that broke while idle is replaced within the probe.
+  EXPECT_EQ(Sql("postgres", "SELECT pg_terminate_backend(" + first + ")"), "t");
+  for (int i = 0; i < 50 && Sql("postgres", backends) == first; ++i) {
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  ProbeResult after = Run(*Prober(Module()), milliseconds(5000));
+  EXPECT_TRUE(after.success) << after.failure_reason;
+  EXPECT_EQ(Value(after, "pg_up"), 1);
+  std::string second = Sql("postgres", backends);
+  EXPECT_FALSE(second.empty());
+  EXPECT_NE(second, first);
+}
+
 TEST_F(PostgresProbeTest, IdleConnectionsAreCounted) {
   std::vector<std::unique_ptr<pqxx::connection>> idle;
   for (int i = 0; i < 5; ++i)
@@ -213,6 +252,60 @@ TEST_F(PostgresProbeTest, UserTablesAfterInsertAndAnalyze) {
   EXPECT_EQ(Value(r, "pg_stat_user_tables_last_vacuum", table), 0);
   EXPECT_GT(Value(r, "pg_stat_user_tables_table_size_bytes", table).value_or(0), 0);
   EXPECT_GT(Value(r, "pg_stat_user_tables_index_size_bytes", table).value_or(0), 0);
+}
+
+// Settings and sizes are queried once per refresh interval, not per probe: the
+// server's own pg_stat_statements counts the statements' executions.
+TEST_F(PostgresProbeTest, SettingsAndSizesAreCachedUntilTheirRefresh) {
+  auto calls = [&](const std::string& like) {
+    return std::stoi(Sql("test",
+                         "SELECT COALESCE(sum(calls), 0) FROM pg_stat_statements "
+                         "WHERE query LIKE '" + like + "'"));
+  };
+  const std::string settings_sql = "%short_desc, vartype FROM pg_settings%";
+  const std::string sizes_sql = "%pg_database_size(oid) FROM pg_database%";
+  const std::string table_sizes_sql = "%pg_table_size(relid), pg_indexes_size(relid)%";
+  const int settings_before = calls(settings_sql);
+  const int sizes_before = calls(sizes_sql);
+  const int table_sizes_before = calls(table_sizes_sql);
+  Sql("test", "DROP TABLE IF EXISTS cache_growth");
+  std::map<std::string, std::string> growth = {
+      {"datname", "test"}, {"schemaname", "public"}, {"relname", "cache_growth"}};
+
+  auto cached = Prober(Module());  // settings_refresh 5m, sizes_refresh 1m
+  ProbeResult first = Run(*cached, milliseconds(5000));
+  ASSERT_TRUE(first.success) << first.failure_reason;
+  Sql("test",
+      "CREATE TABLE cache_growth AS SELECT g AS id, md5(g::text) AS body "
+      "FROM generate_series(1, 20000) g");
+  ProbeResult second = Run(*cached, milliseconds(5000));
+  ASSERT_TRUE(second.success) << second.failure_reason;
+  ASSERT_TRUE(Value(first, "pg_database_size_bytes", {{"datname", "test"}}));
+  EXPECT_EQ(Value(second, "pg_database_size_bytes", {{"datname", "test"}}),
+            Value(first, "pg_database_size_bytes", {{"datname", "test"}}));
+  EXPECT_EQ(Value(second, "pg_settings_max_connections"),
+            std::stod(Sql("postgres", "SHOW max_connections")));
+  EXPECT_EQ(Value(second, "pg_scrape_collector_success", {{"collector", "settings"}}), 1);
+  // A new table joins pg_stat_user_tables_* with the next size refresh.
+  EXPECT_EQ(Value(second, "pg_stat_user_tables_n_live_tup", growth), std::nullopt);
+  EXPECT_EQ(calls(settings_sql) - settings_before, 1);
+  EXPECT_EQ(calls(sizes_sql) - sizes_before, 1);
+  EXPECT_EQ(calls(table_sizes_sql) - table_sizes_before, 1);
+
+  auto uncached = Prober(Module("      settings_refresh: 0s\n      sizes_refresh: 0s\n"));
+  ProbeResult a = Run(*uncached, milliseconds(5000));
+  ASSERT_TRUE(a.success) << a.failure_reason;
+  Sql("test", "INSERT INTO cache_growth SELECT g, md5(g::text) FROM generate_series(1, 20000) g");
+  ProbeResult b = Run(*uncached, milliseconds(5000));
+  ASSERT_TRUE(b.success) << b.failure_reason;
+  EXPECT_GT(Value(b, "pg_database_size_bytes", {{"datname", "test"}}).value_or(0),
+            Value(a, "pg_database_size_bytes", {{"datname", "test"}}).value_or(0));
+  EXPECT_EQ(Value(b, "pg_stat_user_tables_n_tup_ins", growth), 40000);
+  EXPECT_GT(Value(b, "pg_stat_user_tables_table_size_bytes", growth).value_or(0),
+            Value(a, "pg_stat_user_tables_table_size_bytes", growth).value_or(0));
+  EXPECT_EQ(calls(settings_sql) - settings_before, 3);
+  EXPECT_EQ(calls(sizes_sql) - sizes_before, 3);
+  EXPECT_EQ(calls(table_sizes_sql) - table_sizes_before, 3);
 }
 
 TEST_F(PostgresProbeTest, TopStatementsFromPgStatStatements) {

@@ -111,7 +111,9 @@ void PostgresOptions::EmitYaml(YAML::Emitter& out) const {
   for (auto [key, value] : {std::pair{"connect_timeout", connect_timeout},
                             std::pair{"statement_timeout", statement_timeout},
                             std::pair{"reconnect_backoff", reconnect_backoff},
-                            std::pair{"reconnect_backoff_max", reconnect_backoff_max}}) {
+                            std::pair{"reconnect_backoff_max", reconnect_backoff_max},
+                            std::pair{"settings_refresh", settings_refresh},
+                            std::pair{"sizes_refresh", sizes_refresh}}) {
     out << YAML::Key << key << YAML::Value << util::FormatDuration(value);
   }
   out << YAML::Key << "stat_statements_limit" << YAML::Value << stat_statements_limit;
@@ -172,6 +174,8 @@ std::shared_ptr<const PostgresOptions> ParsePostgresOptions(const YAML::Node& no
   }
   map.Read("stat_statements_limit", options->stat_statements_limit);
   map.Read("user_tables_limit", options->user_tables_limit);
+  map.Read("settings_refresh", options->settings_refresh);
+  map.Read("sizes_refresh", options->sizes_refresh);
   if (auto queries = map.Get("queries")) ParseQueries(*queries, errors, options->queries);
   map.Finish();
   if (errors.size() != before) return nullptr;

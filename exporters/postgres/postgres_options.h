@@ -56,6 +56,8 @@ struct CustomQuery {
 //         reconnect_backoff_max: 1m
 //         stat_statements_limit: 20         # top statements by total time; 0 = off
 //         user_tables_limit: 1000           # tables by size in pg_stat_user_tables_*
+//         settings_refresh: 5m              # pg_settings_*, postmaster start, extensions
+//         sizes_refresh: 1m                 # database, table and index sizes
 //         queries:                          # custom queries
 //           pg_app_orders:
 //             query: SELECT status, count(*) AS n FROM orders GROUP BY status
@@ -76,6 +78,14 @@ struct PostgresOptions final : config::ProberOptions {
   util::Duration reconnect_backoff_max{60000};  // the wait doubles up to this (1m)
   uint64_t stat_statements_limit = 20;          // statements; 0 = no pg_stat_statements metrics
   uint64_t user_tables_limit = 1000;            // tables, the largest first
+  // Slowly changing results are kept per connection and queried again only
+  // after these intervals (0 = on every collection); a new connection starts
+  // afresh. settings_refresh: pg_settings_*, pg_postmaster_start_time_seconds
+  // and whether pg_stat_statements is installed. sizes_refresh:
+  // pg_database_size_bytes, the table and index sizes of pg_stat_user_tables_*
+  // and which tables are the user_tables_limit largest.
+  util::Duration settings_refresh{300000};  // 5m
+  util::Duration sizes_refresh{60000};      // 1m
   std::vector<CustomQuery> queries;             // sorted by name
 
   void EmitYaml(YAML::Emitter& out) const override;

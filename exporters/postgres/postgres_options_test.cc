@@ -53,6 +53,8 @@ TEST_F(PostgresOptionsTest, Defaults) {
   EXPECT_EQ(o.reconnect_backoff_max.count(), 60000);
   EXPECT_EQ(o.stat_statements_limit, 20u);
   EXPECT_EQ(o.user_tables_limit, 1000u);
+  EXPECT_EQ(o.settings_refresh.count(), 300000);
+  EXPECT_EQ(o.sizes_refresh.count(), 60000);
   EXPECT_TRUE(o.queries.empty());
 }
 
@@ -70,6 +72,8 @@ TEST_F(PostgresOptionsTest, AllFieldsAndCustomQueries) {
       "      statement_timeout: 1500ms\n"
       "      stat_statements_limit: 5\n"
       "      user_tables_limit: 50\n"
+      "      settings_refresh: 0s\n"
+      "      sizes_refresh: 90s\n"
       "      queries:\n"
       "        pg_orders:\n"
       "          query: SELECT status, count(*) AS n FROM orders GROUP BY status\n"
@@ -90,6 +94,8 @@ TEST_F(PostgresOptionsTest, AllFieldsAndCustomQueries) {
   EXPECT_EQ(o.statement_timeout.count(), 1500);
   EXPECT_EQ(o.stat_statements_limit, 5u);
   EXPECT_EQ(o.user_tables_limit, 50u);
+  EXPECT_EQ(o.settings_refresh.count(), 0);
+  EXPECT_EQ(o.sizes_refresh.count(), 90000);
   ASSERT_EQ(o.queries.size(), 2u);
   EXPECT_EQ(o.queries[0].name, "app_events");  // sorted by name
   EXPECT_EQ(o.queries[1].name, "pg_orders");
@@ -106,6 +112,8 @@ TEST_F(PostgresOptionsTest, AllFieldsAndCustomQueries) {
   std::string shown = out.c_str();
   EXPECT_EQ(shown.find("pw\n"), std::string::npos);
   EXPECT_NE(shown.find("password: <secret>"), std::string::npos);
+  EXPECT_NE(shown.find("settings_refresh: 0s\n"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("sizes_refresh: 1m30s\n"), std::string::npos) << shown;
   EXPECT_NE(shown.find("- n: {usage: GAUGE, description: Orders by status}"), std::string::npos)
       << shown;
 }

@@ -1,11 +1,14 @@
 #include "exporters/postgres/postgres_prober.h"
 
 #include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <exception>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <pqxx/connection>
 #include <pqxx/except>
@@ -32,6 +35,7 @@ struct Settings {
   config::Secret password;  // the module's; used when params has no "password"
   std::string display;      // host:port/dbname
   std::shared_ptr<const PostgresOptions> options;
+  std::string session_key;  // equal for targets that may share a connection
 };
 
 // The connection of one target. Touched only by the worker running the
@@ -39,6 +43,7 @@ struct Settings {
 struct Session {
   std::atomic<bool> busy{false};
   std::unique_ptr<pqxx::connection> connection;
+  CollectorCache cache;  // belongs to `connection`
 };
 
 // What one call on a worker found.
@@ -67,6 +72,7 @@ std::optional<Outcome> Connect(Session& session, const Settings& settings) {
     if (!password) return Outcome{false, "secret", password.error().message, true, {}};
     if (!password->empty()) params["password"] = *password;
   }
+  session.cache = {};
   try {
     session.connection = std::make_unique<pqxx::connection>(BuildConnInfo(params));
   } catch (const std::exception& e) {
@@ -79,11 +85,20 @@ std::optional<Outcome> Connect(Session& session, const Settings& settings) {
 
 // Runs on a worker.
 Outcome ProbeOnWorker(Session& session, const Settings& settings) {
-  if (session.connection == nullptr || !session.connection->is_open()) {
+  bool reused = session.connection != nullptr && session.connection->is_open();
+  if (!reused) {
     session.connection.reset();
     if (auto failed = Connect(session, settings)) return std::move(*failed);
   }
-  Collection collection = Collect(*session.connection, *settings.options);
+  Collection collection =
+      Collect(*session.connection, *settings.options, session.cache, steady_clock::now());
+  if (collection.reason == "connect" && reused) {
+    // The connection broke while idle (the server restarted, or the backend
+    // was terminated): one more try on a new one.
+    session.connection.reset();
+    if (auto failed = Connect(session, settings)) return std::move(*failed);
+    collection = Collect(*session.connection, *settings.options, session.cache, steady_clock::now());
+  }
   if (collection.reason == "connect") {
     session.connection.reset();
     return Outcome{false, "connect", std::move(collection.message), false, {}};
@@ -108,17 +123,83 @@ std::vector<prometheus::MetricFamily> DownFamilies() {
   return set.Take();
 }
 
+}  // namespace
+
+// Idle sessions of destroyed probers, by Settings::session_key, the oldest
+// first. Thread-safe (a mutex), though used from the loop thread.
+class SessionPool {
+ public:
+  static constexpr size_t kMaxIdle = 4;
+  static constexpr std::chrono::seconds kMaxIdleTime{60};
+
+  // The most recently given session for `key`, or a new empty one.
+  std::shared_ptr<Session> Take(const std::string& key) {
+    std::vector<std::shared_ptr<Session>> closing;  // closed outside the lock
+    std::lock_guard lock(mutex_);
+    Expire(steady_clock::now(), closing);
+    for (auto it = idle_.rbegin(); it != idle_.rend(); ++it) {
+      if (it->key != key) continue;
+      auto session = std::move(it->session);
+      idle_.erase(std::next(it).base());
+      return session;
+    }
+    return std::make_shared<Session>();
+  }
+
+  // Keeps `session` if it is connected and no call is using it.
+  void Give(std::string key, std::shared_ptr<Session> session) {
+    std::vector<std::shared_ptr<Session>> closing;
+    std::lock_guard lock(mutex_);
+    if (!session->busy.load() && session->connection != nullptr &&
+        session->connection->is_open()) {
+      idle_.push_back(Idle{std::move(key), std::move(session), steady_clock::now()});
+    }
+    Expire(steady_clock::now(), closing);
+  }
+
+  // Closes sessions idle for too long.
+  void Expire() {
+    std::vector<std::shared_ptr<Session>> closing;
+    std::lock_guard lock(mutex_);
+    Expire(steady_clock::now(), closing);
+  }
+
+ private:
+  struct Idle {
+    std::string key;
+    std::shared_ptr<Session> session;
+    steady_clock::time_point since;
+  };
+
+  void Expire(steady_clock::time_point now, std::vector<std::shared_ptr<Session>>& closing) {
+    while (!idle_.empty() &&
+           (idle_.size() > kMaxIdle || now - idle_.front().since >= kMaxIdleTime)) {
+      closing.push_back(std::move(idle_.front().session));
+      idle_.pop_front();
+    }
+  }
+
+  std::mutex mutex_;
+  std::deque<Idle> idle_;
+};
+
+namespace {
+
 class PostgresTargetProber final : public TargetProber {
  public:
-  PostgresTargetProber(util::WorkerPool& pool, std::shared_ptr<const Settings> settings,
-                       uint64_t seed)
+  PostgresTargetProber(util::WorkerPool& pool, std::shared_ptr<SessionPool> sessions,
+                       std::shared_ptr<const Settings> settings, uint64_t seed)
       : pool_(pool),
+        sessions_(std::move(sessions)),
         settings_(std::move(settings)),
-        session_(std::make_shared<Session>()),
+        session_(sessions_->Take(settings_->session_key)),
         backoff_(settings_->options->reconnect_backoff, settings_->options->reconnect_backoff_max,
                  seed) {}
 
+  ~PostgresTargetProber() override { sessions_->Give(settings_->session_key, session_); }
+
   boost::asio::awaitable<ProbeResult> Probe(milliseconds timeout) override {
+    sessions_->Expire();
     ProbeResult result;
     result.families = DownFamilies();
     if (session_->busy.load()) {
@@ -173,6 +254,7 @@ class PostgresTargetProber final : public TargetProber {
   }
 
   util::WorkerPool& pool_;
+  std::shared_ptr<SessionPool> sessions_;
   std::shared_ptr<const Settings> settings_;
   std::shared_ptr<Session> session_;
   util::Backoff backoff_;
@@ -181,6 +263,11 @@ class PostgresTargetProber final : public TargetProber {
 };
 
 }  // namespace
+
+PostgresKind::PostgresKind(util::WorkerPool& pool)
+    : pool_(pool), sessions_(std::make_shared<SessionPool>()) {}
+
+PostgresKind::~PostgresKind() = default;
 
 std::shared_ptr<const config::ProberOptions> PostgresKind::ParseOptions(
     const YAML::Node& options, config::YamlErrorSink& errors) const {
@@ -216,8 +303,18 @@ util::Result<std::unique_ptr<TargetProber>> PostgresKind::NewTarget(
   p["options"] = existing == p.end() ? session_options : existing->second + " " + session_options;
   p.try_emplace("application_name", "vigil");
   settings->display = DisplayName(p);
+  // Same connection parameters (a target's password included) and the same
+  // options as written (a password file or variable by name).
+  YAML::Emitter rendered;
+  options->EmitYaml(rendered);
+  settings->session_key = BuildConnInfo(p) + "\n" + rendered.c_str();
+  if (options->password.source() == config::Secret::Source::kInline) {
+    // Rendered as "<secret>": two modules differing only in it must not share.
+    auto password = options->password.Resolve();
+    settings->session_key += std::to_string(std::hash<std::string>{}(password ? *password : ""));
+  }
   uint64_t seed = std::hash<std::string>{}(target);
-  return std::make_unique<PostgresTargetProber>(pool_, std::move(settings), seed);
+  return std::make_unique<PostgresTargetProber>(pool_, sessions_, std::move(settings), seed);
 }
 
 }  // namespace vigil::exporters::postgres

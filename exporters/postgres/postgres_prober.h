@@ -8,6 +8,8 @@
 
 namespace vigil::exporters::postgres {
 
+class SessionPool;
+
 // PostgresKind is the "postgres" probe kind (libpqxx). Each target keeps one
 // persistent connection, used only on a worker of the pool it was given, and
 // answers with prometheus-community/postgres_exporter's metrics: pg_up and
@@ -26,11 +28,20 @@ namespace vigil::exporters::postgres {
 // file or variable cannot be read). Without a connection a probe reports pg_up 0
 // only.
 //
+// A prober that is destroyed hands its open, idle connection (with its cached
+// settings and sizes) to the kind, and the next prober of the same target and
+// module options takes it over instead of connecting again: on-demand probes
+// (/probe builds a prober per request) and probers rebuilt by a config reload
+// reuse connections. At most 4 such idle connections are kept, each at most 1
+// minute; older ones are closed by the next NewTarget(), probe or prober
+// destruction of this kind.
+//
 // Loop thread only; the pool must outlive every prober (a call that outlived
 // its probe holds its own connection state).
 class PostgresKind final : public ProbeKind {
  public:
-  explicit PostgresKind(util::WorkerPool& pool) : pool_(pool) {}
+  explicit PostgresKind(util::WorkerPool& pool);
+  ~PostgresKind() override;
 
   std::string name() const override { return "postgres"; }
   std::shared_ptr<const config::ProberOptions> ParseOptions(
@@ -43,6 +54,7 @@ class PostgresKind final : public ProbeKind {
 
  private:
   util::WorkerPool& pool_;
+  std::shared_ptr<SessionPool> sessions_;  // shared with the probers
 };
 
 }  // namespace vigil::exporters::postgres
