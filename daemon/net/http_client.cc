@@ -20,6 +20,8 @@
 #include <new>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "daemon/net/detail/curl_info.h"
 
@@ -158,6 +160,8 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
   static int SocketCallback(CURL* easy, curl_socket_t fd, int what, void* userp, void* socketp);
   static int TimerCallback(CURLM* multi, long timeout_ms, void* userp);
   static size_t WriteCallback(char* data, size_t size, size_t count, void* userp);
+  // Reserves the response body for the Content-Length announced, if any.
+  static void ReserveBody(Transfer& transfer, size_t first_bytes);
   static size_t HeaderCallback(char* data, size_t size, size_t count, void* userp);
 
   CURLcode Configure(Transfer& transfer, const HttpRequest& request);
@@ -179,7 +183,14 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
   std::unordered_map<uint64_t, std::unique_ptr<Transfer>> transfers_;
   uint64_t next_id_ = 1;
   uint64_t next_generation_ = 1;
+  bool zero_timeout_posted_ = false;  // an Action(CURL_SOCKET_TIMEOUT) is posted
+  // Easy handles of finished transfers, reset, for the next ones: a new handle
+  // costs several allocations (the handle, its receive buffer) per request.
+  std::vector<CURL*> idle_easy_;
 };
+
+// Most idle easy handles kept; more than that are freed.
+constexpr size_t kMaxIdleEasyHandles = 256;
 
 HttpClient::Impl::Impl(boost::asio::io_context& io) : io_(io), timer_(io) {
   GlobalInit();
@@ -192,6 +203,7 @@ HttpClient::Impl::Impl(boost::asio::io_context& io) : io_(io), timer_(io) {
 }
 
 HttpClient::Impl::~Impl() {
+  for (CURL* easy : idle_easy_) curl_easy_cleanup(easy);
   for (auto& [id, transfer] : transfers_) curl_multi_remove_handle(multi_, transfer->easy);
   // Drops the pending handlers without calling them, as io_context destruction would.
   transfers_.clear();
@@ -219,8 +231,27 @@ size_t HttpClient::Impl::WriteCallback(char* data, size_t size, size_t count, vo
     transfer->body_too_large = true;
     return 0;  // != bytes: libcurl aborts with CURLE_WRITE_ERROR
   }
+  if (body.empty()) ReserveBody(*transfer, bytes);
   body.append(data, bytes);
   return bytes;
+}
+
+void HttpClient::Impl::ReserveBody(Transfer& transfer, size_t first_bytes) {
+  // Large bodies (scrapes of several MB) would otherwise grow by doubling:
+  // about twice the copying and page faults. Content-Length is a hint only
+  // (absent when chunked, the compressed size with decompression on), so the
+  // reservation is capped by the body limit and by kMaxBodyReserve.
+  constexpr curl_off_t kMaxBodyReserve = curl_off_t{64} << 20;
+  curl_off_t length = -1;
+  if (curl_easy_getinfo(transfer.easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) != CURLE_OK ||
+      length <= static_cast<curl_off_t>(first_bytes)) {
+    return;
+  }
+  length = std::min(length, kMaxBodyReserve);
+  if (transfer.max_body_bytes != 0) {
+    length = std::min(length, static_cast<curl_off_t>(transfer.max_body_bytes));
+  }
+  transfer.response.body.reserve(static_cast<size_t>(length));
 }
 
 size_t HttpClient::Impl::HeaderCallback(char* data, size_t size, size_t count, void* userp) {
@@ -311,6 +342,10 @@ CURLcode HttpClient::Impl::Configure(Transfer& t, const HttpRequest& r) {
     set(CURLOPT_FRESH_CONNECT, 1L);
     set(CURLOPT_FORBID_REUSE, 1L);
   }
+  // A reused easy handle keeps its TLS session cache across curl_easy_reset: a
+  // fresh connection must make a full handshake (its phase time, the server's
+  // certificates), never resume an earlier session.
+  if (r.fresh_connection || r.collect_certificates) set(CURLOPT_SSL_SESSIONID_CACHE, 0L);
   if (!r.tls.ca_file.empty()) set(CURLOPT_CAINFO, r.tls.ca_file.c_str());
   if (!r.tls.cert_file.empty()) set(CURLOPT_SSLCERT, r.tls.cert_file.c_str());
   if (!r.tls.key_file.empty()) set(CURLOPT_SSLKEY, r.tls.key_file.c_str());
@@ -346,7 +381,12 @@ CURLcode HttpClient::Impl::Configure(Transfer& t, const HttpRequest& r) {
 void HttpClient::Impl::Start(HttpRequest request, Handler handler) {
   auto transfer = std::make_unique<Transfer>(io_, std::move(handler));
   transfer->id = next_id_++;
-  transfer->easy = curl_easy_init();
+  if (idle_easy_.empty()) {
+    transfer->easy = curl_easy_init();
+  } else {
+    transfer->easy = idle_easy_.back();
+    idle_easy_.pop_back();
+  }
   std::string problem;
   if (transfer->easy == nullptr) {
     problem = "cannot create a curl handle";
@@ -436,6 +476,22 @@ void HttpClient::Impl::OnReady(curl_socket_t fd, uint64_t generation, bool read,
 }
 
 void HttpClient::Impl::OnTimer(long timeout_ms) {
+  if (timeout_ms == 0) {
+    // Due now (every new transfer asks for this): posted rather than re-arming
+    // the timer, which costs a timerfd_settime syscall whenever it becomes the
+    // loop's earliest deadline. A timer still armed from before can only fire
+    // early, and libcurl answers an early call by asking for a new timeout.
+    if (!zero_timeout_posted_) {
+      zero_timeout_posted_ = true;
+      boost::asio::post(io_, [weak = weak_from_this()] {
+        if (auto self = weak.lock()) {
+          self->zero_timeout_posted_ = false;
+          self->Action(CURL_SOCKET_TIMEOUT, 0);
+        }
+      });
+    }
+    return;
+  }
   if (timeout_ms < 0) {
     timer_.cancel();
     return;
@@ -551,7 +607,13 @@ void HttpClient::Impl::Complete(std::unique_ptr<Transfer> transfer, bool clear_s
   }
   Handler handler = std::move(transfer->handler);
   HttpResponse response = std::move(transfer->response);
-  transfer.reset();  // frees the easy handle and lists before the caller resumes
+  if (transfer->easy != nullptr && idle_easy_.size() < kMaxIdleEasyHandles) {
+    // Back to its defaults; it is out of the multi handle, its connection
+    // closed or returned to the multi handle's pool.
+    curl_easy_reset(transfer->easy);
+    idle_easy_.push_back(std::exchange(transfer->easy, nullptr));
+  }
+  transfer.reset();  // frees the header lists (and a surplus easy handle) before the caller resumes
   // Posted to the loop, never run inline: the caller may start a new request
   // at once, and libcurl must not be re-entered from its own callbacks. From
   // there the handler runs on its own executor.

@@ -101,6 +101,33 @@ TEST_F(HttpClientTest, SendsMethodHeadersBodyAndBasicAuth) {
   EXPECT_TRUE(sent.ends_with("\r\n\r\npayload")) << sent;
 }
 
+TEST_F(HttpClientTest, NextRequestStartsFromDefaultsOnARecycledHandle) {
+  // The second request runs on the easy handle the first one left: none of
+  // the first's options may leak into it.
+  ScriptedServer server(io_, {.response = ScriptedServer::Response(200, "ok")});
+  HttpRequest first = Get(server.Url("/submit"));
+  first.method = "PUT";
+  first.body = "payload";
+  first.headers = {{"X-Test", "1"}};
+  first.basic_auth = BasicCredentials{"user", "pass"};
+  first.user_agent = "First";
+  first.max_body_bytes = 1;
+  EXPECT_EQ(Run(first).error, TransferError::kBodyTooLarge);
+  EXPECT_THAT(server.last_request(), HasSubstr("PUT /submit HTTP/1.1\r\n"));
+
+  HttpResponse r = Run(Get(server.Url("/again")));
+  EXPECT_EQ(r.error, TransferError::kNone) << r.error_message;
+  EXPECT_EQ(r.body, "ok");
+  const std::string& sent = server.last_request();
+  EXPECT_TRUE(sent.starts_with("GET /again HTTP/1.1\r\n")) << sent;
+  EXPECT_THAT(sent, HasSubstr("User-Agent: Vigil\r\n"));
+  EXPECT_THAT(sent, ::testing::Not(HasSubstr("X-Test")));
+  EXPECT_THAT(sent, ::testing::Not(HasSubstr("Authorization")));
+  EXPECT_THAT(sent, ::testing::Not(HasSubstr("Content-Length")));
+  EXPECT_TRUE(sent.ends_with("\r\n\r\n")) << sent;
+  EXPECT_EQ(client_.in_flight(), 0u);
+}
+
 TEST_F(HttpClientTest, HangingServerTimesOut) {
   ScriptedServer server(io_, {.mode = ServerMode::kHang, .response = ""});
   HttpRequest request = Get(server.Url());

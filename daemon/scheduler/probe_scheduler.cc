@@ -13,6 +13,28 @@ namespace vigil::scheduler {
 namespace asio = boost::asio;
 namespace log = util::log;
 
+namespace {
+
+// One series a target's probes write: the sample it comes from (family name
+// with suffix, the metric's labels, the bucket/quantile bound), its labels in
+// the store and the ref the store handed out for them.
+struct SeriesSlot {
+  std::string name;
+  std::vector<prometheus::ClientMetric::Label> metric_labels;
+  std::string bound_value;
+  model::Labels labels;
+  model::SeriesRef ref = 0;
+
+  bool Matches(const exporters::SampleView& sample) const {
+    std::string_view family = sample.family->name;
+    return name.size() == family.size() + sample.suffix.size() && name.starts_with(family) &&
+           name.ends_with(sample.suffix) && bound_value == sample.bound_value &&
+           metric_labels == sample.metric->label;
+  }
+};
+
+}  // namespace
+
 struct ProbeScheduler::Target {
   config::ProbeConfig probe;
   config::ModuleConfig module;
@@ -27,7 +49,10 @@ struct ProbeScheduler::Target {
   double last_duration_seconds = 0;
   uint64_t successes = 0;
   std::map<std::string, uint64_t> failures;  // by reason
-  std::vector<model::Labels> series;  // written by the latest probe, for staleness
+  // The series the latest probe wrote, in sample order: a probe writes the same
+  // samples in the same order again and again, so the next one finds each
+  // series' labels and store ref at the same index without building them.
+  std::vector<SeriesSlot> series;
 
   bool SameDefinition(const config::ProbeConfig& p, const config::ModuleConfig& m) const {
     return p.module == probe.module && p.target == probe.target && p.interval == probe.interval &&
@@ -169,15 +194,41 @@ void ProbeScheduler::Record(Target& target, exporters::ProbeResult result, int64
                                 {"module", target.probe.module},
                                 {"reason", result.failure_reason}});
   }
-  std::vector<model::Labels> written;
-  exporters::ForEachSample(result.families, target.labels, [&](const model::Labels& labels, double value) {
-    written.push_back(labels);
-    (void)appender_.Append(labels, timestamp_ms, value);  // out-of-order: clock stepped back
+  std::vector<SeriesSlot> previous = std::move(target.series);
+  std::vector<bool> reused(previous.size(), false);
+  std::vector<SeriesSlot> written;
+  written.reserve(previous.size());
+  exporters::ForEachSampleView(result.families, [&](const exporters::SampleView& sample) {
+    size_t index = written.size();
+    if (index < previous.size() && !reused[index] && previous[index].Matches(sample)) {
+      reused[index] = true;
+      written.push_back(std::move(previous[index]));
+    } else {
+      // The probe's samples changed (a new phase, TLS families, ...): build the
+      // labels and take over the ref of a previous series with the same ones.
+      SeriesSlot slot{.name = sample.family->name + std::string(sample.suffix),
+                      .metric_labels = sample.metric->label,
+                      .bound_value = sample.bound_value,
+                      .labels = exporters::SampleLabels(sample, target.labels)};
+      for (size_t i = 0; i < previous.size(); ++i) {
+        if (!reused[i] && previous[i].labels == slot.labels) {
+          reused[i] = true;
+          slot.ref = previous[i].ref;
+          break;
+        }
+      }
+      written.push_back(std::move(slot));
+    }
+    SeriesSlot& slot = written.back();
+    // Fails only for an out-of-order sample (the clock stepped back).
+    if (auto ref = appender_.AppendRef(slot.ref, slot.labels, timestamp_ms, sample.value)) {
+      slot.ref = *ref;
+    }
   });
-  std::sort(written.begin(), written.end());
-  for (const auto& old : target.series) {
-    if (!std::binary_search(written.begin(), written.end(), old)) {
-      (void)appender_.Append(old, timestamp_ms, model::StaleNaN());
+  for (size_t i = 0; i < previous.size(); ++i) {
+    if (!reused[i]) {
+      (void)appender_.AppendRef(previous[i].ref, previous[i].labels, timestamp_ms,
+                                model::StaleNaN());
     }
   }
   target.series = std::move(written);
@@ -185,8 +236,8 @@ void ProbeScheduler::Record(Target& target, exporters::ProbeResult result, int64
 }
 
 void ProbeScheduler::MarkStale(Target& target, int64_t timestamp_ms) {
-  for (const auto& labels : target.series) {
-    (void)appender_.Append(labels, timestamp_ms, model::StaleNaN());
+  for (const SeriesSlot& slot : target.series) {
+    (void)appender_.AppendRef(slot.ref, slot.labels, timestamp_ms, model::StaleNaN());
   }
   target.series.clear();
 }

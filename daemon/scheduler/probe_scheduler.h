@@ -43,8 +43,8 @@ struct TargetStatus {
 // name (so a thousand targets spread out instead of firing together, and keep
 // their phase across restarts), never more than one probe in flight per
 // target; a slow target only delays itself. Each result goes into the store
-// through the Appender (with stale markers for series that disappear or when a
-// target is removed) and is exported by Collect() with the target's labels
+// through the Appender, by the refs it handed out for the target's series
+// (with stale markers for series that disappear or when a target is removed) and is exported by Collect() with the target's labels
 // `target` (its name), `instance` (its address), `module`, plus its own.
 // Loop thread only.
 class ProbeScheduler final : public prometheus::Collectable {

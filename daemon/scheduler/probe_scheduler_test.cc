@@ -1,9 +1,11 @@
 #include "daemon/scheduler/probe_scheduler.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <map>
 
 #include "daemon/model/sample.h"
 #include "exporters/common/families.h"
@@ -116,6 +118,23 @@ TEST(DelayToFirstTick, StableAndWithinTheInterval) {
             DelayToFirstTick("web", milliseconds(15000), 0));
 }
 
+TEST(AlignToTickGrid, RoundsUpToTheGridOfTheInterval) {
+  using std::chrono::steady_clock;
+  auto at = [](int64_t us) { return steady_clock::time_point(std::chrono::microseconds(us)); };
+  // 10 ms grid for intervals of 10 ms and more.
+  EXPECT_EQ(AlignToTickGrid(at(1'000'000), milliseconds(15000)), at(1'000'000));
+  EXPECT_EQ(AlignToTickGrid(at(1'000'001), milliseconds(15000)), at(1'010'000));
+  EXPECT_EQ(AlignToTickGrid(at(1'009'999), milliseconds(10)), at(1'010'000));
+  // Targets whose schedules fall into one slot share the expiry.
+  EXPECT_EQ(AlignToTickGrid(at(2'000'300), milliseconds(5000)),
+            AlignToTickGrid(at(2'007'900), milliseconds(5000)));
+  EXPECT_NE(AlignToTickGrid(at(2'000'300), milliseconds(5000)),
+            AlignToTickGrid(at(2'010'300), milliseconds(5000)));
+  // Shorter intervals use their own length as the grid.
+  EXPECT_EQ(AlignToTickGrid(at(1'000'001), milliseconds(4)), at(1'004'000));
+  EXPECT_EQ(AlignToTickGrid(at(1'004'000), milliseconds(4)), at(1'004'000));
+}
+
 TEST(ProbeScheduler, ProbesOnScheduleAndRecordsResults) {
   asio::io_context io;
   exporters::ProbeKindRegistry kinds;
@@ -199,6 +218,98 @@ TEST(ProbeScheduler, NeverOverlapsProbesOfOneTarget) {
   EXPECT_GE(status[0].missed, 4u);
   EXPECT_GE(status[0].successes, 3u);
   scheduler.Stop();
+}
+
+// Hands out a ref per label set and records how each sample came in.
+class RefAppender final : public model::Appender {
+ public:
+  struct Call {
+    model::SeriesRef ref;  // what the caller passed
+    model::Labels labels;
+    double v;
+  };
+  util::Result<void> Append(const model::Labels& labels, int64_t t, double v) override {
+    return AppendRef(0, labels, t, v).map([](model::SeriesRef) {});
+  }
+  util::Result<model::SeriesRef> AppendRef(model::SeriesRef ref, const model::Labels& labels,
+                                           int64_t, double v) override {
+    calls.push_back({ref, labels, v});
+    auto [it, inserted] = refs.try_emplace(labels.ToString(), refs.size() + 1);
+    return it->second;
+  }
+  std::map<std::string, model::SeriesRef> refs;  // by labels
+  std::vector<Call> calls;
+};
+
+// Its first probe also reports fake_tls{version="TLS 1.3"}; later ones do not.
+class ChangingProber final : public exporters::TargetProber {
+ public:
+  asio::awaitable<exporters::ProbeResult> Probe(milliseconds) override {
+    exporters::ProbeResult result;
+    result.success = true;
+    result.families.push_back(exporters::GaugeFamily("fake_value", "A value.", 40 + probes_));
+    if (probes_ == 0) {
+      auto tls = exporters::GaugeFamily("fake_tls", "TLS version.", 1);
+      tls.metric[0].label.push_back({"version", "TLS 1.3"});
+      result.families.push_back(std::move(tls));
+    }
+    ++probes_;
+    co_return result;
+  }
+
+ private:
+  int probes_ = 0;
+};
+
+class ChangingKind final : public exporters::ProbeKind {
+ public:
+  std::string name() const override { return "fake"; }
+  std::shared_ptr<const config::ProberOptions> ParseOptions(const YAML::Node&,
+                                                            config::YamlErrorSink&) const override {
+    return std::make_shared<config::ProberOptions>();
+  }
+  util::Result<std::unique_ptr<exporters::TargetProber>> NewTarget(const config::ModuleConfig&,
+                                                                   const std::string&) override {
+    return std::make_unique<ChangingProber>();
+  }
+};
+
+TEST(ProbeScheduler, AppendsByRefAndMarksVanishedSeriesStale) {
+  asio::io_context io;
+  exporters::ProbeKindRegistry kinds;
+  kinds.Register(std::make_unique<ChangingKind>());
+  RefAppender appender;
+  util::RealClock clock;
+  ProbeScheduler scheduler(io, kinds, appender, clock);
+  scheduler.Apply(MakeConfig({{"web", "ok"}}, milliseconds(40)));
+  while (scheduler.Status()[0].successes < 3) {
+    io.restart();
+    io.run_one_for(milliseconds(1000));
+  }
+  scheduler.Stop();
+
+  const std::string value = R"(fake_value{instance="ok", module="m", target="web", team="sre"})";
+  const std::string tls =
+      R"(fake_tls{instance="ok", module="m", target="web", team="sre", version="TLS 1.3"})";
+  const std::string success =
+      R"(probe_success{instance="ok", module="m", target="web", team="sre"})";
+  const std::string duration =
+      R"(probe_duration_seconds{instance="ok", module="m", target="web", team="sre"})";
+  std::vector<std::string> got;
+  for (const auto& call : appender.calls) {
+    std::string text = call.labels.ToString();
+    if (text == duration) continue;  // its value varies
+    got.push_back(fmt::format("{} ref={} v={}", text, call.ref,
+                              model::IsStaleNaN(call.v) ? "stale" : fmt::format("{}", call.v)));
+  }
+  ASSERT_GE(got.size(), 8u);
+  got.resize(8);
+  // Probe 1 has no refs yet; probe 2 passes the refs it got back and marks the
+  // series it no longer writes stale (by its ref too); probe 3 as probe 2.
+  EXPECT_EQ(got, (std::vector<std::string>{value + " ref=0 v=40", tls + " ref=0 v=1",
+                                           success + " ref=0 v=1", value + " ref=1 v=41",
+                                           success + " ref=3 v=1", tls + " ref=2 v=stale",
+                                           value + " ref=1 v=42", success + " ref=3 v=1"}));
 }
 
 }  // namespace

@@ -32,6 +32,17 @@ std::chrono::milliseconds DelayToFirstTick(std::string_view key, std::chrono::mi
   return std::chrono::milliseconds((offset - phase + period) % period);
 }
 
+std::chrono::steady_clock::time_point AlignToTickGrid(std::chrono::steady_clock::time_point t,
+                                                      std::chrono::milliseconds interval) {
+  using std::chrono::steady_clock;
+  const steady_clock::duration grid = std::max<steady_clock::duration>(
+      std::min(interval, kTickGranularity), steady_clock::duration(1));
+  steady_clock::duration since = t.time_since_epoch();
+  steady_clock::duration rest = since % grid;
+  if (rest < steady_clock::duration::zero()) rest += grid;
+  return rest == steady_clock::duration::zero() ? t : t + (grid - rest);
+}
+
 Ticker::Ticker(asio::io_context& io, const util::Clock& clock, std::string key,
                std::chrono::milliseconds interval, Work work, LatenessHistogram* lateness)
     : io_(io),
@@ -56,10 +67,11 @@ asio::awaitable<void> Ticker::Run() {
   auto next = std::chrono::steady_clock::now() +
               DelayToFirstTick(key_, interval_, clock_.NowMillis());
   while (!stopped_) {
-    timer_.expires_at(next);
+    auto deadline = AlignToTickGrid(next, interval_);
+    timer_.expires_at(deadline);
     co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
     if (stopped_) break;
-    if (lateness_ != nullptr) {
+    if (lateness_ != nullptr) {  // against the schedule: the grid's delay counts as late
       lateness_->Observe(
           std::chrono::duration<double>(std::chrono::steady_clock::now() - next).count());
     }

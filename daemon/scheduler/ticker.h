@@ -22,6 +22,15 @@ namespace vigil::scheduler {
 std::chrono::milliseconds DelayToFirstTick(std::string_view key, std::chrono::milliseconds interval,
                                            int64_t now_ms);
 
+// Ticks start on a grid of this resolution of the steady clock (or of the
+// interval, when shorter): targets whose offsets fall into the same slot share
+// one timer expiry and one wake-up of the loop instead of one each.
+inline constexpr std::chrono::milliseconds kTickGranularity{10};
+
+// `t` rounded up to the tick grid for `interval` (see kTickGranularity).
+std::chrono::steady_clock::time_point AlignToTickGrid(std::chrono::steady_clock::time_point t,
+                                                      std::chrono::milliseconds interval);
+
 // Ticker runs one target's work on its interval at its stable offset, never
 // more than one run at a time: a run that overruns its interval makes the
 // ticker skip the missed ticks (counted in missed()) rather than pile up.

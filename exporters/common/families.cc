@@ -15,63 +15,77 @@ std::string FormatBound(double v) {
   return fmt::format("{}", v);
 }
 
-model::Labels BuildLabels(const std::string& name, const prometheus::ClientMetric& metric,
-                          const model::Labels& extra, std::string_view extra_name = {},
-                          std::string_view extra_value = {}) {
-  model::LabelsBuilder builder;
-  for (const auto& label : metric.label) builder.Set(label.name, label.value);
-  if (!extra_name.empty()) builder.Set(extra_name, extra_value);
-  for (const auto& label : extra) builder.Set(label.name, label.value);
-  builder.Set(model::kMetricName, name);
-  return builder.Build();
-}
-
 }  // namespace
 
-void ForEachSample(const std::vector<prometheus::MetricFamily>& families,
-                   const model::Labels& extra,
-                   const std::function<void(const model::Labels&, double)>& fn) {
+void ForEachSampleView(const std::vector<prometheus::MetricFamily>& families,
+                       const std::function<void(const SampleView&)>& fn) {
+  SampleView sample;
   for (const auto& family : families) {
+    sample.family = &family;
     for (const auto& metric : family.metric) {
+      sample.metric = &metric;
+      auto emit = [&](std::string_view suffix, double value, std::string_view bound_name = {},
+                      std::string bound_value = {}) {
+        sample.suffix = suffix;
+        sample.bound_name = bound_name;
+        sample.bound_value = std::move(bound_value);
+        sample.value = value;
+        fn(sample);
+      };
       switch (family.type) {
         case prometheus::MetricType::Counter:
-          fn(BuildLabels(family.name, metric, extra), metric.counter.value);
+          emit("", metric.counter.value);
           break;
         case prometheus::MetricType::Gauge:
-          fn(BuildLabels(family.name, metric, extra), metric.gauge.value);
+          emit("", metric.gauge.value);
           break;
         case prometheus::MetricType::Untyped:
-          fn(BuildLabels(family.name, metric, extra), metric.untyped.value);
+          emit("", metric.untyped.value);
           break;
         case prometheus::MetricType::Histogram: {
           bool has_inf = false;
           for (const auto& bucket : metric.histogram.bucket) {
             has_inf = has_inf || std::isinf(bucket.upper_bound);
-            fn(BuildLabels(family.name + "_bucket", metric, extra, "le",
-                           FormatBound(bucket.upper_bound)),
-               static_cast<double>(bucket.cumulative_count));
+            emit("_bucket", static_cast<double>(bucket.cumulative_count), "le",
+                 FormatBound(bucket.upper_bound));
           }
           if (!has_inf) {
-            fn(BuildLabels(family.name + "_bucket", metric, extra, "le", "+Inf"),
-               static_cast<double>(metric.histogram.sample_count));
+            emit("_bucket", static_cast<double>(metric.histogram.sample_count), "le", "+Inf");
           }
-          fn(BuildLabels(family.name + "_sum", metric, extra), metric.histogram.sample_sum);
-          fn(BuildLabels(family.name + "_count", metric, extra),
-             static_cast<double>(metric.histogram.sample_count));
+          emit("_sum", metric.histogram.sample_sum);
+          emit("_count", static_cast<double>(metric.histogram.sample_count));
           break;
         }
         case prometheus::MetricType::Summary:
           for (const auto& q : metric.summary.quantile) {
-            fn(BuildLabels(family.name, metric, extra, "quantile", FormatBound(q.quantile)),
-               q.value);
+            emit("", q.value, "quantile", FormatBound(q.quantile));
           }
-          fn(BuildLabels(family.name + "_sum", metric, extra), metric.summary.sample_sum);
-          fn(BuildLabels(family.name + "_count", metric, extra),
-             static_cast<double>(metric.summary.sample_count));
+          emit("_sum", metric.summary.sample_sum);
+          emit("_count", static_cast<double>(metric.summary.sample_count));
           break;
       }
     }
   }
+}
+
+model::Labels SampleLabels(const SampleView& sample, const model::Labels& extra) {
+  model::LabelsBuilder builder;
+  for (const auto& label : sample.metric->label) builder.Set(label.name, label.value);
+  if (!sample.bound_name.empty()) builder.Set(sample.bound_name, sample.bound_value);
+  for (const auto& label : extra) builder.Set(label.name, label.value);
+  if (sample.suffix.empty()) {
+    builder.Set(model::kMetricName, sample.family->name);
+  } else {
+    builder.Set(model::kMetricName, sample.family->name + std::string(sample.suffix));
+  }
+  return builder.Build();
+}
+
+void ForEachSample(const std::vector<prometheus::MetricFamily>& families,
+                   const model::Labels& extra,
+                   const std::function<void(const model::Labels&, double)>& fn) {
+  ForEachSampleView(families,
+                    [&](const SampleView& sample) { fn(SampleLabels(sample, extra), sample.value); });
 }
 
 std::vector<prometheus::MetricFamily> WithLabels(std::vector<prometheus::MetricFamily> families,

@@ -145,6 +145,20 @@ TEST_F(HttpIntegrationTest, HttpsWithTestCa) {
   EXPECT_EQ(m["probe_tls_version_info"]["version=TLS 1.3"], 1);
 }
 
+TEST_F(HttpIntegrationTest, EveryHttpsProbeMakesAFullHandshake) {
+  // Probes one after another reuse the client's easy handles; each must still
+  // make a full handshake (no session resumption): a TLS phase and the chain's
+  // certificates every time.
+  for (int i = 0; i < 3; ++i) {
+    auto result = Probe(WithCa(), nginx_->HttpsUrl("/health"));
+    EXPECT_TRUE(result.success) << i << ": " << result.failure_reason;
+    auto m = Metrics(result);
+    EXPECT_GT(m["probe_http_duration_seconds"]["phase=tls"], 0) << i;
+    EXPECT_EQ(m["probe_ssl_earliest_cert_expiry"][""], static_cast<double>(nginx_->ca_not_after()))
+        << i;
+  }
+}
+
 TEST_F(HttpIntegrationTest, HttpsVersionOptions) {
   EXPECT_EQ(
       Probe(WithCa("valid_http_versions: [HTTP/1.1]"), nginx_->HttpsUrl("/health")).failure_reason,
