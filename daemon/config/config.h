@@ -193,6 +193,10 @@ std::string ToYaml(const Config& config);
 // `name_file: /path` or `name_env: VAR`, nothing when empty. For prober kinds'
 // ProberOptions::EmitYaml, so no secret value ever reaches the status page.
 void EmitSecret(YAML::Emitter& out, std::string_view name, const Secret& secret);
+// Write `tls_config` and Prometheus's HTTP client keys the way ToYaml does
+// (secrets through EmitSecret), for prober kinds that embed the same options.
+void EmitTlsConfig(YAML::Emitter& out, const TlsConfig& tls);
+void EmitHttpClientConfig(YAML::Emitter& out, const HttpClientConfig& http);
 
 // Section readers shared with prober kinds that embed the same options.
 // Reads Prometheus's HTTP client keys from `map` (basic_auth, authorization,

@@ -30,38 +30,6 @@ void EmitStrings(YAML::Emitter& out, std::string_view key, const std::vector<std
   out << YAML::EndSeq;
 }
 
-void EmitTls(YAML::Emitter& out, const TlsConfig& tls) {
-  out << YAML::Key << "tls_config" << YAML::Value << YAML::BeginMap;
-  auto optional = [&](std::string_view key, const std::string& value) {
-    if (!value.empty()) out << YAML::Key << std::string(key) << YAML::Value << value;
-  };
-  optional("ca_file", tls.ca_file);
-  optional("cert_file", tls.cert_file);
-  optional("key_file", tls.key_file);
-  optional("server_name", tls.server_name);
-  out << YAML::Key << "insecure_skip_verify" << YAML::Value << tls.insecure_skip_verify;
-  optional("min_version", tls.min_version);
-  out << YAML::EndMap;
-}
-
-void EmitHttp(YAML::Emitter& out, const HttpClientConfig& http) {
-  if (http.basic_auth) {
-    out << YAML::Key << "basic_auth" << YAML::Value << YAML::BeginMap;
-    out << YAML::Key << "username" << YAML::Value << http.basic_auth->username;
-    EmitSecret(out, "password", http.basic_auth->password);
-    out << YAML::EndMap;
-  }
-  if (!http.authorization_credentials.Empty()) {
-    out << YAML::Key << "authorization" << YAML::Value << YAML::BeginMap;
-    out << YAML::Key << "type" << YAML::Value << http.authorization_type;
-    EmitSecret(out, "credentials", http.authorization_credentials);
-    out << YAML::EndMap;
-  }
-  EmitTls(out, http.tls_config);
-  out << YAML::Key << "follow_redirects" << YAML::Value << http.follow_redirects;
-  out << YAML::Key << "enable_http2" << YAML::Value << http.enable_http2;
-  if (!http.proxy_url.empty()) out << YAML::Key << "proxy_url" << YAML::Value << http.proxy_url;
-}
 
 void EmitRelabel(YAML::Emitter& out, std::string_view key,
                  const std::vector<model::RelabelConfig>& configs) {
@@ -109,7 +77,7 @@ void EmitScrapeConfig(YAML::Emitter& out, const ScrapeConfig& c) {
   }
   out << YAML::Key << "honor_labels" << YAML::Value << c.honor_labels;
   out << YAML::Key << "honor_timestamps" << YAML::Value << c.honor_timestamps;
-  EmitHttp(out, c.http);
+  EmitHttpClientConfig(out, c.http);
   EmitStaticConfigs(out, c.static_configs);
   if (!c.file_sd_configs.empty()) {
     out << YAML::Key << "file_sd_configs" << YAML::Value << YAML::BeginSeq;
@@ -143,7 +111,7 @@ void EmitAlerting(YAML::Emitter& out, const AlertingConfig& alerting) {
       }
       EmitDuration(out, "timeout", am.timeout);
       out << YAML::Key << "api_version" << YAML::Value << am.api_version;
-      EmitHttp(out, am.http);
+      EmitHttpClientConfig(out, am.http);
       EmitStaticConfigs(out, am.static_configs);
       EmitRelabel(out, "relabel_configs", am.relabel_configs);
       out << YAML::EndMap;
@@ -154,6 +122,39 @@ void EmitAlerting(YAML::Emitter& out, const AlertingConfig& alerting) {
 }
 
 }  // namespace
+
+void EmitTlsConfig(YAML::Emitter& out, const TlsConfig& tls) {
+  out << YAML::Key << "tls_config" << YAML::Value << YAML::BeginMap;
+  auto optional = [&](std::string_view key, const std::string& value) {
+    if (!value.empty()) out << YAML::Key << std::string(key) << YAML::Value << value;
+  };
+  optional("ca_file", tls.ca_file);
+  optional("cert_file", tls.cert_file);
+  optional("key_file", tls.key_file);
+  optional("server_name", tls.server_name);
+  out << YAML::Key << "insecure_skip_verify" << YAML::Value << tls.insecure_skip_verify;
+  optional("min_version", tls.min_version);
+  out << YAML::EndMap;
+}
+
+void EmitHttpClientConfig(YAML::Emitter& out, const HttpClientConfig& http) {
+  if (http.basic_auth) {
+    out << YAML::Key << "basic_auth" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "username" << YAML::Value << http.basic_auth->username;
+    EmitSecret(out, "password", http.basic_auth->password);
+    out << YAML::EndMap;
+  }
+  if (!http.authorization_credentials.Empty()) {
+    out << YAML::Key << "authorization" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "type" << YAML::Value << http.authorization_type;
+    EmitSecret(out, "credentials", http.authorization_credentials);
+    out << YAML::EndMap;
+  }
+  EmitTlsConfig(out, http.tls_config);
+  out << YAML::Key << "follow_redirects" << YAML::Value << http.follow_redirects;
+  out << YAML::Key << "enable_http2" << YAML::Value << http.enable_http2;
+  if (!http.proxy_url.empty()) out << YAML::Key << "proxy_url" << YAML::Value << http.proxy_url;
+}
 
 void EmitSecret(YAML::Emitter& out, std::string_view name, const Secret& secret) {
   switch (secret.source()) {

@@ -239,32 +239,7 @@ void HttpProbeOptions::EmitYaml(YAML::Emitter& out) const {
     out << YAML::EndMap;
   }
   if (!body.empty()) out << YAML::Key << "body" << YAML::Value << body;
-  if (http.basic_auth) {
-    out << YAML::Key << "basic_auth" << YAML::Value << YAML::BeginMap;
-    out << YAML::Key << "username" << YAML::Value << http.basic_auth->username;
-    config::EmitSecret(out, "password", http.basic_auth->password);
-    out << YAML::EndMap;
-  }
-  if (!http.authorization_credentials.Empty()) {
-    out << YAML::Key << "authorization" << YAML::Value << YAML::BeginMap;
-    out << YAML::Key << "type" << YAML::Value << http.authorization_type;
-    config::EmitSecret(out, "credentials", http.authorization_credentials);
-    out << YAML::EndMap;
-  }
-  const config::TlsConfig& tls = http.tls_config;
-  out << YAML::Key << "tls_config" << YAML::Value << YAML::BeginMap;
-  for (const auto& [key, value] : {std::pair{"ca_file", &tls.ca_file},
-                                   {"cert_file", &tls.cert_file},
-                                   {"key_file", &tls.key_file},
-                                   {"server_name", &tls.server_name},
-                                   {"min_version", &tls.min_version}}) {
-    if (!value->empty()) out << YAML::Key << key << YAML::Value << *value;
-  }
-  out << YAML::Key << "insecure_skip_verify" << YAML::Value << tls.insecure_skip_verify;
-  out << YAML::EndMap;
-  out << YAML::Key << "follow_redirects" << YAML::Value << http.follow_redirects;
-  out << YAML::Key << "enable_http2" << YAML::Value << http.enable_http2;
-  if (!http.proxy_url.empty()) out << YAML::Key << "proxy_url" << YAML::Value << http.proxy_url;
+  config::EmitHttpClientConfig(out, http);
   out << YAML::Key << "fail_if_ssl" << YAML::Value << fail_if_ssl;
   out << YAML::Key << "fail_if_not_ssl" << YAML::Value << fail_if_not_ssl;
   EmitRegexps(out, "fail_if_body_matches_regexp", fail_if_body_matches_regexp);
