@@ -5,10 +5,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <deque>
 #include <exception>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <pqxx/connection>
 #include <pqxx/except>
@@ -17,13 +15,22 @@
 
 #include "daemon/util/backoff.h"
 #include "daemon/util/log.h"
-#include "daemon/util/run_within.h"
-#include "exporters/postgres/collectors.h"
 #include "exporters/common/family_set.h"
+#include "exporters/common/worker_call_gate.h"
+#include "exporters/postgres/collectors.h"
 #include "exporters/postgres/postgres_options.h"
 #include "exporters/postgres/postgres_target.h"
 
 namespace vigil::exporters::postgres {
+
+// The connection of one target. Touched only by the worker running the
+// target's current call (Session::busy hands it over between threads).
+struct Session {
+  std::atomic<bool> busy{false};
+  std::unique_ptr<pqxx::connection> connection;
+  CollectorCache cache;  // belongs to `connection`
+};
+
 namespace {
 
 using std::chrono::milliseconds;
@@ -38,17 +45,9 @@ struct Settings {
   std::string session_key;  // equal for targets that may share a connection
 };
 
-// The connection of one target. Touched only by the worker running the
-// target's current call (Session::busy hands it over between threads).
-struct Session {
-  std::atomic<bool> busy{false};
-  std::unique_ptr<pqxx::connection> connection;
-  CollectorCache cache;  // belongs to `connection`
-};
-
 // What one call on a worker found.
 struct Outcome {
-  bool up = false;                                 // connected (pg_up)
+  bool connected = false;                          // pg_up; see WorkerCallGate
   std::string reason;                              // "" on success
   std::string message;                             // detail for the debug log
   bool connect_failed = false;                     // drives the reconnect backoff
@@ -97,7 +96,8 @@ Outcome ProbeOnWorker(Session& session, const Settings& settings) {
     // was terminated): one more try on a new one.
     session.connection.reset();
     if (auto failed = Connect(session, settings)) return std::move(*failed);
-    collection = Collect(*session.connection, *settings.options, session.cache, steady_clock::now());
+    collection =
+        Collect(*session.connection, *settings.options, session.cache, steady_clock::now());
   }
   if (collection.reason == "connect") {
     session.connection.reset();
@@ -123,128 +123,55 @@ std::vector<prometheus::MetricFamily> DownFamilies() {
   return set.Take();
 }
 
-}  // namespace
-
-// Idle sessions of destroyed probers, by Settings::session_key, the oldest
-// first. Thread-safe (a mutex), though used from the loop thread.
-class SessionPool {
- public:
-  static constexpr size_t kMaxIdle = 4;
-  static constexpr std::chrono::seconds kMaxIdleTime{60};
-
-  // The most recently given session for `key`, or a new empty one.
-  std::shared_ptr<Session> Take(const std::string& key) {
-    std::vector<std::shared_ptr<Session>> closing;  // closed outside the lock
-    std::lock_guard lock(mutex_);
-    Expire(steady_clock::now(), closing);
-    for (auto it = idle_.rbegin(); it != idle_.rend(); ++it) {
-      if (it->key != key) continue;
-      auto session = std::move(it->session);
-      idle_.erase(std::next(it).base());
-      return session;
-    }
-    return std::make_shared<Session>();
-  }
-
-  // Keeps `session` if it is connected and no call is using it.
-  void Give(std::string key, std::shared_ptr<Session> session) {
-    std::vector<std::shared_ptr<Session>> closing;
-    std::lock_guard lock(mutex_);
-    if (!session->busy.load() && session->connection != nullptr &&
-        session->connection->is_open()) {
-      idle_.push_back(Idle{std::move(key), std::move(session), steady_clock::now()});
-    }
-    Expire(steady_clock::now(), closing);
-  }
-
-  // Closes sessions idle for too long.
-  void Expire() {
-    std::vector<std::shared_ptr<Session>> closing;
-    std::lock_guard lock(mutex_);
-    Expire(steady_clock::now(), closing);
-  }
-
- private:
-  struct Idle {
-    std::string key;
-    std::shared_ptr<Session> session;
-    steady_clock::time_point since;
-  };
-
-  void Expire(steady_clock::time_point now, std::vector<std::shared_ptr<Session>>& closing) {
-    while (!idle_.empty() &&
-           (idle_.size() > kMaxIdle || now - idle_.front().since >= kMaxIdleTime)) {
-      closing.push_back(std::move(idle_.front().session));
-      idle_.pop_front();
-    }
-  }
-
-  std::mutex mutex_;
-  std::deque<Idle> idle_;
-};
-
-namespace {
+// At most 4 idle sessions of destroyed probers, each for at most 1 minute.
+constexpr size_t kMaxIdleSessions = 4;
+constexpr std::chrono::seconds kMaxIdleTime{60};
 
 class PostgresTargetProber final : public TargetProber {
  public:
-  PostgresTargetProber(util::WorkerPool& pool, std::shared_ptr<SessionPool> sessions,
+  PostgresTargetProber(util::WorkerPool& pool,
+                       std::shared_ptr<IdleConnectionPool<Session>> sessions,
                        std::shared_ptr<const Settings> settings, uint64_t seed)
       : pool_(pool),
         sessions_(std::move(sessions)),
         settings_(std::move(settings)),
-        session_(sessions_->Take(settings_->session_key)),
-        backoff_(settings_->options->reconnect_backoff, settings_->options->reconnect_backoff_max,
-                 seed) {}
+        session_(TakeOrNew(*sessions_, settings_->session_key)),
+        gate_(util::Backoff(settings_->options->reconnect_backoff,
+                            settings_->options->reconnect_backoff_max, seed)) {}
 
-  ~PostgresTargetProber() override { sessions_->Give(settings_->session_key, session_); }
+  // Hands the connection on when it is open and no call is using it.
+  ~PostgresTargetProber() override {
+    if (!session_->busy.load() && session_->connection != nullptr &&
+        session_->connection->is_open()) {
+      sessions_->Give(settings_->session_key, std::move(session_));
+    } else {
+      sessions_->Expire();
+    }
+  }
 
   boost::asio::awaitable<ProbeResult> Probe(milliseconds timeout) override {
     sessions_->Expire();
     ProbeResult result;
     result.families = DownFamilies();
-    if (session_->busy.load()) {
-      result.failure_reason = "busy";
-      Log("the previous probe's call is still running");
-      co_return result;
-    }
-    if (steady_clock::now() < retry_at_) {
-      result.failure_reason = last_reason_;
-      co_return result;
-    }
-    session_->busy.store(true);
     // A named callable: GCC 12 destroys a capturing lambda temporary inside a
     // co_await expression twice.
     auto work = [session = session_, settings = settings_]() {
-      Outcome outcome = ProbeOnWorker(*session, *settings);
-      session->busy.store(false);
-      return outcome;
+      return ProbeOnWorker(*session, *settings);
     };
-    auto call = co_await util::RunWithin(pool_, timeout, std::move(work));
-    using Status = util::BoundedCall<Outcome>::Status;
-    if (call.status == Status::kRejected) {
-      session_->busy.store(false);
-      result.failure_reason = "busy";
-      Log(call.error);
+    auto outcome = co_await gate_.Run(pool_, timeout,
+                                      std::shared_ptr<std::atomic<bool>>(session_, &session_->busy),
+                                      std::move(work));
+    if (!outcome) {
+      result.failure_reason = outcome.error().reason;
+      if (!outcome.error().message.empty()) Log(outcome.error().message);
       co_return result;
     }
-    if (call.status == Status::kTimedOut) {
-      result.failure_reason = "timeout";
-      Log(fmt::format("no answer within {}ms", timeout.count()));
-      co_return result;
+    if (!outcome->reason.empty()) {
+      result.failure_reason = outcome->reason;
+      Log(outcome->message);
     }
-    Outcome& outcome = *call.value;
-    if (outcome.connect_failed) {
-      retry_at_ = steady_clock::now() + backoff_.Next();
-      last_reason_ = outcome.reason;
-    } else if (outcome.up) {
-      backoff_.Reset();
-    }
-    if (!outcome.reason.empty()) {
-      result.failure_reason = outcome.reason;
-      Log(outcome.message);
-    }
-    result.success = outcome.reason.empty();
-    if (outcome.up) result.families = std::move(outcome.families);
+    result.success = outcome->reason.empty();
+    if (outcome->connected) result.families = std::move(outcome->families);
     co_return result;
   }
 
@@ -253,19 +180,24 @@ class PostgresTargetProber final : public TargetProber {
     util::log::Debug("postgres probe failed", {{"target", settings_->display}, {"error", message}});
   }
 
+  static std::shared_ptr<Session> TakeOrNew(IdleConnectionPool<Session>& sessions,
+                                            const std::string& key) {
+    std::shared_ptr<Session> session = sessions.Take(key);
+    return session != nullptr ? session : std::make_shared<Session>();
+  }
+
   util::WorkerPool& pool_;
-  std::shared_ptr<SessionPool> sessions_;
+  std::shared_ptr<IdleConnectionPool<Session>> sessions_;
   std::shared_ptr<const Settings> settings_;
   std::shared_ptr<Session> session_;
-  util::Backoff backoff_;
-  steady_clock::time_point retry_at_{};
-  std::string last_reason_;
+  WorkerCallGate gate_;
 };
 
 }  // namespace
 
 PostgresKind::PostgresKind(util::WorkerPool& pool)
-    : pool_(pool), sessions_(std::make_shared<SessionPool>()) {}
+    : pool_(pool),
+      sessions_(std::make_shared<IdleConnectionPool<Session>>(kMaxIdleSessions, kMaxIdleTime)) {}
 
 PostgresKind::~PostgresKind() = default;
 

@@ -4,11 +4,12 @@
 #include <string>
 
 #include "daemon/util/worker_pool.h"
+#include "exporters/common/idle_connection_pool.h"
 #include "exporters/common/prober.h"
 
 namespace vigil::exporters::postgres {
 
-class SessionPool;
+struct Session;
 
 // PostgresKind is the "postgres" probe kind (libpqxx). Each target keeps one
 // persistent connection, used only on a worker of the pool it was given, and
@@ -54,7 +55,7 @@ class PostgresKind final : public ProbeKind {
 
  private:
   util::WorkerPool& pool_;
-  std::shared_ptr<SessionPool> sessions_;  // shared with the probers
+  std::shared_ptr<IdleConnectionPool<Session>> sessions_;  // shared with the probers
 };
 
 }  // namespace vigil::exporters::postgres

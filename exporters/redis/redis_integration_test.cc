@@ -135,6 +135,46 @@ TEST_F(RedisProbeTest, OnePersistentConnection) {
             Value(first, "redis_connections_received_total"));
 }
 
+// Probers built one after another (as /probe builds one per request) take over
+// the connection of a destroyed one with the same target and options, with
+// its database count, but never one opened with other credentials.
+TEST_F(RedisProbeTest, DestroyedProbersHandTheirConnectionOn) {
+  ProbeResult first =
+      Run(*Prober(Module("{password: vigil-test}"), server_->url()), milliseconds(5000));
+  ASSERT_TRUE(first.success) << first.failure_reason;
+  std::optional<double> received = Value(first, "redis_connections_received_total");
+  ASSERT_TRUE(received.has_value());
+
+  ProbeResult second =
+      Run(*Prober(Module("{password: vigil-test}"), server_->url()), milliseconds(5000));
+  ASSERT_TRUE(second.success) << second.failure_reason;
+  EXPECT_EQ(Value(second, "redis_connections_received_total"), *received);  // no new connection
+  EXPECT_EQ(Value(second, "redis_connected_clients"), Value(first, "redis_connected_clients"));
+  EXPECT_EQ(Value(second, "redis_db_keys", "db", "db15"), 0);  // CONFIG GET's, kept
+
+  ProbeResult wrong =
+      Run(*Prober(Module("{password: not-the-password}"), server_->url()), milliseconds(5000));
+  EXPECT_EQ(wrong.failure_reason, "auth");
+  ProbeResult third =
+      Run(*Prober(Module("{password: vigil-test}"), server_->url()), milliseconds(5000));
+  ASSERT_TRUE(third.success) << third.failure_reason;
+  // Only the wrong password's own connection came in between.
+  EXPECT_EQ(Value(third, "redis_connections_received_total"), *received + 1);
+
+  // A handed-on connection that the server closed while idle is replaced
+  // within the probe.
+  auto killed = server_->Command(0, {"CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"});
+  ASSERT_TRUE(killed) << killed.error().message;
+  EXPECT_GE(std::stoi(*killed), 1) << *killed;
+  ProbeResult after =
+      Run(*Prober(Module("{password: vigil-test}"), server_->url()), milliseconds(5000));
+  EXPECT_TRUE(after.success) << after.failure_reason;
+  EXPECT_EQ(Value(after, "redis_up"), 1);
+  EXPECT_EQ(Value(after, "redis_db_keys", "db", "db15"), 0);
+  // redis-cli's connection and the new one.
+  EXPECT_EQ(Value(after, "redis_connections_received_total"), *received + 3);
+}
+
 TEST_F(RedisProbeTest, KeysAndCommandCountersFollowTheServer) {
   auto prober = Prober(Module("{password: vigil-test}"), server_->url());
   ProbeResult before = Run(*prober, milliseconds(5000));

@@ -15,20 +15,6 @@ bool IsDefault(const config::TlsConfig& tls) {
          tls.server_name.empty() && !tls.insecure_skip_verify && tls.min_version.empty();
 }
 
-// The same keys and order as the http prober's tls_config.
-void EmitTls(YAML::Emitter& out, const config::TlsConfig& tls) {
-  out << YAML::Key << "tls_config" << YAML::Value << YAML::BeginMap;
-  for (const auto& [key, value] : {std::pair{"ca_file", &tls.ca_file},
-                                   {"cert_file", &tls.cert_file},
-                                   {"key_file", &tls.key_file},
-                                   {"server_name", &tls.server_name},
-                                   {"min_version", &tls.min_version}}) {
-    if (!value->empty()) out << YAML::Key << key << YAML::Value << *value;
-  }
-  out << YAML::Key << "insecure_skip_verify" << YAML::Value << tls.insecure_skip_verify;
-  out << YAML::EndMap;
-}
-
 }  // namespace
 
 void RedisOptions::EmitYaml(YAML::Emitter& out) const {
@@ -39,7 +25,7 @@ void RedisOptions::EmitYaml(YAML::Emitter& out) const {
   EmitDuration(out, "command_timeout", command_timeout);
   EmitDuration(out, "reconnect_backoff", reconnect_backoff);
   EmitDuration(out, "reconnect_backoff_max", reconnect_backoff_max);
-  if (!IsDefault(tls_config)) EmitTls(out, tls_config);
+  if (!IsDefault(tls_config)) config::EmitTlsConfig(out, tls_config);
   out << YAML::EndMap;
 }
 

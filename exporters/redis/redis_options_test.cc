@@ -107,8 +107,8 @@ TEST_F(RedisOptionsTest, TlsConfig) {
             "connect_timeout: 0s\ncommand_timeout: 0s\nreconnect_backoff: 1s\n"
             "reconnect_backoff_max: 1m\ntls_config:\n  ca_file: /etc/vigil/ca.pem\n"
             "  cert_file: /etc/vigil/client.pem\n  key_file: /etc/vigil/client.key\n"
-            "  server_name: cache.internal\n  min_version: TLS12\n"
-            "  insecure_skip_verify: false");
+            "  server_name: cache.internal\n  insecure_skip_verify: false\n"
+            "  min_version: TLS12");
 
   auto insecure = Load(
       "modules:\n  r:\n    prober: redis\n    redis: {tls_config: {insecure_skip_verify: true}}\n");

@@ -1,6 +1,7 @@
 #include "exporters/redis/redis_prober.h"
 
 #include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
 
 #include <atomic>
 #include <charconv>
@@ -12,18 +13,37 @@
 
 #include "daemon/util/backoff.h"
 #include "daemon/util/log.h"
-#include "daemon/util/run_within.h"
 #include "exporters/common/family_set.h"
+#include "exporters/common/worker_call_gate.h"
 #include "exporters/redis/info.h"
 #include "exporters/redis/redis_connection.h"
 #include "exporters/redis/redis_options.h"
 #include "exporters/redis/redis_target.h"
 
 namespace vigil::exporters::redis {
+
+// The connection of one target. Touched only by the worker running the
+// target's current call (Session::busy hands it over between threads).
+struct Connection {
+  std::unique_ptr<RedisConnection> link;  // null = not connected
+  int databases = 0;                      // from CONFIG GET databases; 0 = unknown
+};
+
+// Shared by a prober and its calls in flight, which may outlive it, and kept
+// in the kind's IdleConnectionPool between probers.
+struct Session {
+  std::atomic<bool> busy{false};
+  Connection connection;
+};
+
 namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
+
+// At most 4 idle sessions of destroyed probers, each for at most 1 minute.
+constexpr size_t kMaxIdleSessions = 4;
+constexpr std::chrono::seconds kMaxIdleTime{60};
 
 // What a probe needs to connect; built once per target. Immutable.
 struct Settings {
@@ -33,19 +53,7 @@ struct Settings {
   config::TlsConfig tls;    // used for rediss:// targets
   milliseconds connect_timeout{0};
   milliseconds command_timeout{0};
-};
-
-// The connection of one target. Touched only by the worker running the
-// target's current call (Session::busy hands it over between threads).
-struct Connection {
-  std::unique_ptr<RedisConnection> link;  // null = not connected
-  int databases = 0;                      // from CONFIG GET databases; 0 = unknown
-};
-
-// Shared by a prober and its calls in flight, which may outlive it.
-struct Session {
-  std::atomic<bool> busy{false};
-  Connection connection;
+  std::string session_key;  // equal for targets that may share a connection
 };
 
 // What one call on a worker found.
@@ -54,6 +62,7 @@ struct Outcome {
   std::string message;                             // detail for the debug log
   bool connect_failed = false;                     // drives the reconnect backoff
   std::vector<prometheus::MetricFamily> families;  // on success
+  bool connected = false;                          // on success (resets the backoff)
 };
 
 Outcome IoFailure(const RedisIoError& error, bool connect_failed) {
@@ -102,18 +111,17 @@ std::optional<Outcome> Connect(Connection& connection, const Settings& settings)
   return std::nullopt;
 }
 
-// Runs on a worker: PING alone, so that its round trip is the server's
-// latency and not INFO's cost, then INFO ALL.
-Outcome ProbeOnWorker(Connection& connection, const Settings& settings) {
-  if (connection.link == nullptr) {
-    if (auto failed = Connect(connection, settings)) return std::move(*failed);
-  }
+// PING alone, so that its round trip is the server's latency and not INFO's
+// cost, then INFO ALL, on a connected `connection`. `broken` tells whether the
+// PING failed on a closed or reset connection (not a timeout, not an error
+// reply).
+Outcome Collect(Connection& connection, const Settings& settings, bool& broken) {
   RedisConnection& link = *connection.link;
-
   auto ping_start = steady_clock::now();
   auto pong = link.RoundTrip(std::vector<RedisCommand>{RedisCommand{"PING"}},
                              ping_start + settings.command_timeout);
   double ping_seconds = std::chrono::duration<double>(steady_clock::now() - ping_start).count();
+  broken = !pong && pong.error().kind == RedisIoError::Kind::kConnect;
   if (!pong) return Drop(connection, IoFailure(pong.error(), false));
   if (pong->front().type == RedisReply::Type::kError) {
     const std::string& error = pong->front().text;
@@ -131,6 +139,7 @@ Outcome ProbeOnWorker(Connection& connection, const Settings& settings) {
   }
 
   Outcome outcome;
+  outcome.connected = true;
   outcome.families = InfoToFamilies(ParseInfo(text.text), connection.databases);
   FamilySet extra;
   extra.Add("redis_up", "Information about the Redis instance", prometheus::MetricType::Gauge, 1);
@@ -138,6 +147,23 @@ Outcome ProbeOnWorker(Connection& connection, const Settings& settings) {
             "exporter_last_scrape_ping_time_seconds metric", prometheus::MetricType::Gauge,
             ping_seconds);
   for (auto& family : extra.Take()) outcome.families.push_back(std::move(family));
+  return outcome;
+}
+
+// Runs on a worker.
+Outcome ProbeOnWorker(Connection& connection, const Settings& settings) {
+  bool reused = connection.link != nullptr;
+  if (!reused) {
+    if (auto failed = Connect(connection, settings)) return std::move(*failed);
+  }
+  bool broken = false;
+  Outcome outcome = Collect(connection, settings, broken);
+  if (broken && reused) {
+    // The connection was closed while idle (the server restarted, or its idle
+    // `timeout` passed): one more try on a new one.
+    if (auto failed = Connect(connection, settings)) return std::move(*failed);
+    outcome = Collect(connection, settings, broken);
+  }
   return outcome;
 }
 
@@ -149,61 +175,50 @@ std::vector<prometheus::MetricFamily> DownFamilies() {
 
 class RedisTargetProber final : public TargetProber {
  public:
-  RedisTargetProber(util::WorkerPool& pool, std::shared_ptr<const Settings> settings,
-                    const RedisOptions& options, uint64_t seed)
+  RedisTargetProber(util::WorkerPool& pool, std::shared_ptr<IdleConnectionPool<Session>> sessions,
+                    std::shared_ptr<const Settings> settings, const RedisOptions& options,
+                    uint64_t seed)
       : pool_(pool),
+        sessions_(std::move(sessions)),
         settings_(std::move(settings)),
-        session_(std::make_shared<Session>()),
-        backoff_(options.reconnect_backoff, options.reconnect_backoff_max, seed) {}
+        session_(sessions_->Take(settings_->session_key)),
+        gate_(util::Backoff(options.reconnect_backoff, options.reconnect_backoff_max, seed)) {
+    if (session_ == nullptr) session_ = std::make_shared<Session>();
+  }
+
+  // Hands the connection on when it is open and no call is using it.
+  ~RedisTargetProber() override {
+    if (!session_->busy.load() && session_->connection.link != nullptr) {
+      sessions_->Give(settings_->session_key, std::move(session_));
+    } else {
+      sessions_->Expire();
+    }
+  }
 
   boost::asio::awaitable<ProbeResult> Probe(milliseconds timeout) override {
+    sessions_->Expire();
     ProbeResult result;
     result.families = DownFamilies();
-    auto now = steady_clock::now();
-    if (session_->busy.load()) {
-      result.failure_reason = "busy";
-      Log("the previous probe's call is still running");
-      co_return result;
-    }
-    if (now < retry_at_) {
-      result.failure_reason = last_reason_;
-      co_return result;
-    }
-    session_->busy.store(true);
     // A named callable: GCC 12 destroys a capturing lambda temporary inside a
     // co_await expression twice.
     auto work = [session = session_, settings = settings_]() {
-      Outcome outcome = ProbeOnWorker(session->connection, *settings);
-      session->busy.store(false);
-      return outcome;
+      return ProbeOnWorker(session->connection, *settings);
     };
-    auto call = co_await util::RunWithin(pool_, timeout, std::move(work));
-    using Status = util::BoundedCall<Outcome>::Status;
-    if (call.status == Status::kRejected) {
-      session_->busy.store(false);
-      result.failure_reason = "busy";
-      Log(call.error);
+    auto outcome = co_await gate_.Run(pool_, timeout,
+                                      std::shared_ptr<std::atomic<bool>>(session_, &session_->busy),
+                                      std::move(work));
+    if (!outcome) {
+      result.failure_reason = outcome.error().reason;
+      if (!outcome.error().message.empty()) Log(outcome.error().message);
       co_return result;
     }
-    if (call.status == Status::kTimedOut) {
-      result.failure_reason = "timeout";
-      Log(fmt::format("no answer within {}ms", timeout.count()));
-      co_return result;
-    }
-    Outcome& outcome = *call.value;
-    if (outcome.connect_failed) {
-      retry_at_ = steady_clock::now() + backoff_.Next();
-    } else if (outcome.reason.empty()) {
-      backoff_.Reset();
-    }
-    if (!outcome.reason.empty()) {
-      last_reason_ = outcome.reason;
-      result.failure_reason = outcome.reason;
-      Log(outcome.message);
+    if (!outcome->reason.empty()) {
+      result.failure_reason = outcome->reason;
+      Log(outcome->message);
       co_return result;
     }
     result.success = true;
-    result.families = std::move(outcome.families);
+    result.families = std::move(outcome->families);
     co_return result;
   }
 
@@ -214,14 +229,19 @@ class RedisTargetProber final : public TargetProber {
   }
 
   util::WorkerPool& pool_;
+  std::shared_ptr<IdleConnectionPool<Session>> sessions_;
   std::shared_ptr<const Settings> settings_;
   std::shared_ptr<Session> session_;
-  util::Backoff backoff_;
-  steady_clock::time_point retry_at_{};
-  std::string last_reason_;
+  WorkerCallGate gate_;
 };
 
 }  // namespace
+
+RedisKind::RedisKind(util::WorkerPool& pool)
+    : pool_(pool),
+      sessions_(std::make_shared<IdleConnectionPool<Session>>(kMaxIdleSessions, kMaxIdleTime)) {}
+
+RedisKind::~RedisKind() = default;
 
 std::shared_ptr<const config::ProberOptions> RedisKind::ParseOptions(
     const YAML::Node& options, config::YamlErrorSink& errors) const {
@@ -247,8 +267,21 @@ util::Result<std::unique_ptr<TargetProber>> RedisKind::NewTarget(const config::M
       options->connect_timeout.count() > 0 ? options->connect_timeout : module.timeout;
   settings->command_timeout =
       options->command_timeout.count() > 0 ? options->command_timeout : module.timeout;
+  // Same address, user, password (an inline one by hash: Describe() hides it;
+  // a file or variable by name) and options as written (tls_config included).
+  YAML::Emitter rendered;
+  options->EmitYaml(rendered);
+  settings->session_key =
+      fmt::format("{}://{}\n{}\n{}\n{}", settings->address.tls ? "rediss" : "redis",
+                  settings->address.Display(), settings->username, settings->password.Describe(),
+                  rendered.c_str());
+  if (settings->password.source() == config::Secret::Source::kInline) {
+    auto password = settings->password.Resolve();
+    settings->session_key +=
+        "\n" + std::to_string(std::hash<std::string>{}(password ? *password : ""));
+  }
   uint64_t seed = std::hash<std::string>{}(target);
-  return std::make_unique<RedisTargetProber>(pool_, std::move(settings), *options, seed);
+  return std::make_unique<RedisTargetProber>(pool_, sessions_, std::move(settings), *options, seed);
 }
 
 }  // namespace vigil::exporters::redis

@@ -4,9 +4,12 @@
 #include <string>
 
 #include "daemon/util/worker_pool.h"
+#include "exporters/common/idle_connection_pool.h"
 #include "exporters/common/prober.h"
 
 namespace vigil::exporters::redis {
+
+struct Session;
 
 // RedisKind is the "redis" probe kind. Each target keeps one persistent
 // RedisConnection (TCP, unix socket, or TLS for rediss:// targets, configured
@@ -30,11 +33,22 @@ namespace vigil::exporters::redis {
 // probe's call still runs past its deadline), "secret" (the password file or
 // variable cannot be read). A failed probe reports redis_up 0 only.
 //
+// A prober that is destroyed hands its open, idle connection (with its
+// database count) to the kind, and the next prober of the same address, user,
+// password and module options takes it over instead of connecting again:
+// on-demand probes (/probe builds a prober per request) and probers rebuilt by
+// a config reload reuse connections and skip AUTH and CONFIG GET. At most 4
+// such idle connections are kept, each at most 1 minute; older ones are closed
+// by the next NewTarget(), probe or prober destruction of this kind. When a
+// reused connection turns out closed (the server restarted, or closed it for
+// its idle `timeout`), the probe tries once more on a new one.
+//
 // Loop thread only; the pool must outlive every prober (a call that outlived
 // its probe holds its own connection state).
 class RedisKind final : public ProbeKind {
  public:
-  explicit RedisKind(util::WorkerPool& pool) : pool_(pool) {}
+  explicit RedisKind(util::WorkerPool& pool);
+  ~RedisKind() override;
 
   std::string name() const override { return "redis"; }
   std::shared_ptr<const config::ProberOptions> ParseOptions(
@@ -46,6 +60,7 @@ class RedisKind final : public ProbeKind {
 
  private:
   util::WorkerPool& pool_;
+  std::shared_ptr<IdleConnectionPool<Session>> sessions_;  // shared with the probers
 };
 
 }  // namespace vigil::exporters::redis
