@@ -386,10 +386,12 @@ class TlsRedisServer {
   int pid_ = 0;
 };
 
-class RedisTlsTest : public RedisKindTest {
+// One TLS redis-server per suite; kClientAuth: it requires client certificates.
+template <bool kClientAuth>
+class RedisTlsSuite : public RedisKindTest {
  protected:
   static void SetUpTestSuite() {
-    auto started = TlsRedisServer::Start(false);
+    auto started = TlsRedisServer::Start(kClientAuth);
     ASSERT_TRUE(started) << started.error().message;
     server_ = started->release();
   }
@@ -402,6 +404,7 @@ class RedisTlsTest : public RedisKindTest {
 
   static inline TlsRedisServer* server_ = nullptr;
 };
+using RedisTlsTest = RedisTlsSuite<false>;
 
 TEST_F(RedisTlsTest, UpWithTheServersInfoOverTls) {
   auto set = server_->Command(2, {"SET", "vigil:tls", "1"});
@@ -507,22 +510,7 @@ TEST_F(RedisTlsTest, PlainRedisToTheTlsPortIsDown) {
   EXPECT_EQ(Value(r, "redis_up"), 0);
 }
 
-class RedisMutualTlsTest : public RedisKindTest {
- protected:
-  static void SetUpTestSuite() {
-    auto started = TlsRedisServer::Start(true);
-    ASSERT_TRUE(started) << started.error().message;
-    server_ = started->release();
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-
-  void SetUp() override { ASSERT_NE(server_, nullptr); }
-
-  static inline TlsRedisServer* server_ = nullptr;
-};
+using RedisMutualTlsTest = RedisTlsSuite<true>;
 
 TEST_F(RedisMutualTlsTest, ClientCertificate) {
   auto prober = Prober(Module(fmt::format("{{password: vigil-test, tls_config: {{ca_file: {}, "
