@@ -85,25 +85,18 @@ class Fd {
   int fd_ = -1;
 };
 
-struct SslCtxDeleter {
-  void operator()(SSL_CTX* ctx) const { SSL_CTX_free(ctx); }
+// A unique_ptr deleter calling a C library's free function.
+template <auto kFree>
+struct FreeWith {
+  template <typename T>
+  void operator()(T* p) const {
+    kFree(p);
+  }
 };
-using SslCtx = std::unique_ptr<SSL_CTX, SslCtxDeleter>;
-
-struct SslDeleter {
-  void operator()(SSL* ssl) const { SSL_free(ssl); }
-};
-using Ssl = std::unique_ptr<SSL, SslDeleter>;
-
-struct ReaderDeleter {
-  void operator()(redisReader* reader) const { redisReaderFree(reader); }
-};
-using Reader = std::unique_ptr<redisReader, ReaderDeleter>;
-
-struct ReplyDeleter {
-  void operator()(redisReply* reply) const { freeReplyObject(reply); }
-};
-using HiredisReply = std::unique_ptr<redisReply, ReplyDeleter>;
+using SslCtx = std::unique_ptr<SSL_CTX, FreeWith<&SSL_CTX_free>>;
+using Ssl = std::unique_ptr<SSL, FreeWith<&SSL_free>>;
+using Reader = std::unique_ptr<redisReader, FreeWith<&redisReaderFree>>;
+using HiredisReply = std::unique_ptr<redisReply, FreeWith<&freeReplyObject>>;
 
 // Waits until `fd` is ready for `events` (or has an error the next call will
 // report), at most until `deadline`.
