@@ -51,6 +51,13 @@ class IdleConnectionPool {
     return nullptr;
   }
 
+  // Take(key), or a new default-constructed Conn (not yet connected) when
+  // none is kept: how a prober starts its session.
+  std::shared_ptr<Conn> TakeOrCreate(const std::string& key) {
+    std::shared_ptr<Conn> connection = Take(key);
+    return connection != nullptr ? connection : std::make_shared<Conn>();
+  }
+
   // Keeps `connection` (ignored when null) for a later Take(key).
   void Give(std::string key, std::shared_ptr<Conn> connection) {
     std::vector<std::shared_ptr<Conn>> closing;

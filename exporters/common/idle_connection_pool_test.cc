@@ -33,6 +33,18 @@ class IdleConnectionPoolTest : public ::testing::Test {
   std::atomic<int64_t> now_seconds_{1000};
 };
 
+TEST(IdleConnectionPoolTakeOrCreateTest, CreatesOnlyWhenNothingIsKept) {
+  IdleConnectionPool<std::string> pool(4, seconds(60));
+  std::shared_ptr<std::string> fresh = pool.TakeOrCreate("a");
+  ASSERT_NE(fresh, nullptr);
+  EXPECT_EQ(*fresh, "");
+  *fresh = "kept";
+  pool.Give("a", fresh);
+  EXPECT_NE(pool.TakeOrCreate("b"), fresh);  // another key: a new one
+  EXPECT_EQ(pool.TakeOrCreate("a"), fresh);
+  EXPECT_EQ(pool.size(), 0u);
+}
+
 TEST_F(IdleConnectionPoolTest, EmptyPoolHasNothing) {
   auto pool = MakePool(4);
   EXPECT_EQ(pool->Take("a"), nullptr);

@@ -135,7 +135,7 @@ class PostgresTargetProber final : public TargetProber {
       : pool_(pool),
         sessions_(std::move(sessions)),
         settings_(std::move(settings)),
-        session_(TakeOrNew(*sessions_, settings_->session_key)),
+        session_(sessions_->TakeOrCreate(settings_->session_key)),
         gate_(util::Backoff(settings_->options->reconnect_backoff,
                             settings_->options->reconnect_backoff_max, seed)) {}
 
@@ -178,12 +178,6 @@ class PostgresTargetProber final : public TargetProber {
  private:
   void Log(const std::string& message) const {
     util::log::Debug("postgres probe failed", {{"target", settings_->display}, {"error", message}});
-  }
-
-  static std::shared_ptr<Session> TakeOrNew(IdleConnectionPool<Session>& sessions,
-                                            const std::string& key) {
-    std::shared_ptr<Session> session = sessions.Take(key);
-    return session != nullptr ? session : std::make_shared<Session>();
   }
 
   util::WorkerPool& pool_;

@@ -181,10 +181,8 @@ class RedisTargetProber final : public TargetProber {
       : pool_(pool),
         sessions_(std::move(sessions)),
         settings_(std::move(settings)),
-        session_(sessions_->Take(settings_->session_key)),
-        gate_(util::Backoff(options.reconnect_backoff, options.reconnect_backoff_max, seed)) {
-    if (session_ == nullptr) session_ = std::make_shared<Session>();
-  }
+        session_(sessions_->TakeOrCreate(settings_->session_key)),
+        gate_(util::Backoff(options.reconnect_backoff, options.reconnect_backoff_max, seed)) {}
 
   // Hands the connection on when it is open and no call is using it.
   ~RedisTargetProber() override {
