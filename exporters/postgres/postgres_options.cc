@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string>
 
+#include "exporters/common/reconnect_backoff.h"
+
 namespace vigil::exporters::postgres {
 namespace {
 
@@ -160,18 +162,7 @@ std::shared_ptr<const PostgresOptions> ParsePostgresOptions(const YAML::Node& no
   }
   map.Read("connect_timeout", options->connect_timeout);
   map.Read("statement_timeout", options->statement_timeout);
-  if (map.Read("reconnect_backoff", options->reconnect_backoff) &&
-      options->reconnect_backoff.count() == 0) {
-    errors.Add(map.Get("reconnect_backoff")->Mark(), "reconnect_backoff must be greater than 0");
-  }
-  map.Read("reconnect_backoff_max", options->reconnect_backoff_max);
-  if (options->reconnect_backoff_max < options->reconnect_backoff) {
-    auto at = map.KeyMark("reconnect_backoff_max");
-    errors.Addf(at ? *at : map.mark(),
-                "reconnect_backoff_max ({}) is less than reconnect_backoff ({})",
-                util::FormatDuration(options->reconnect_backoff_max),
-                util::FormatDuration(options->reconnect_backoff));
-  }
+  ReadReconnectBackoff(map, options->reconnect_backoff, options->reconnect_backoff_max);
   map.Read("stat_statements_limit", options->stat_statements_limit);
   map.Read("user_tables_limit", options->user_tables_limit);
   map.Read("settings_refresh", options->settings_refresh);

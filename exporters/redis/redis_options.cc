@@ -3,6 +3,8 @@
 #include <string>
 #include <utility>
 
+#include "exporters/common/reconnect_backoff.h"
+
 namespace vigil::exporters::redis {
 namespace {
 
@@ -39,18 +41,7 @@ std::shared_ptr<const RedisOptions> ParseRedisOptions(const YAML::Node& node,
   map.ReadSecret("password", options->password);
   map.Read("connect_timeout", options->connect_timeout);
   map.Read("command_timeout", options->command_timeout);
-  if (map.Read("reconnect_backoff", options->reconnect_backoff) &&
-      options->reconnect_backoff.count() == 0) {
-    errors.Add(map.Get("reconnect_backoff")->Mark(), "reconnect_backoff must be greater than 0");
-  }
-  map.Read("reconnect_backoff_max", options->reconnect_backoff_max);
-  if (options->reconnect_backoff_max < options->reconnect_backoff) {
-    auto at = map.KeyMark("reconnect_backoff_max");
-    errors.Addf(at ? *at : map.mark(),
-                "reconnect_backoff_max ({}) is less than reconnect_backoff ({})",
-                util::FormatDuration(options->reconnect_backoff_max),
-                util::FormatDuration(options->reconnect_backoff));
-  }
+  ReadReconnectBackoff(map, options->reconnect_backoff, options->reconnect_backoff_max);
   if (auto tls = map.Get("tls_config")) options->tls_config = config::ParseTlsConfig(*tls, errors);
   map.Finish();
   if (errors.size() != before) return nullptr;
