@@ -8,6 +8,7 @@
 #include <exception>
 #include <functional>
 #include <optional>
+#include <poll.h>
 #include <pqxx/connection>
 #include <pqxx/except>
 #include <utility>
@@ -82,9 +83,22 @@ std::optional<Outcome> Connect(Session& session, const Settings& settings) {
   return std::nullopt;
 }
 
+// Whether an idle connection can still be used. The server rarely sends
+// anything unasked on an idle connection (Vigil never LISTENs), so anything
+// readable is taken to mean it is going away: a FATAL "terminating
+// connection" message, EOF or a socket error (a ParameterStatus after a
+// configuration reload only costs a reconnect). Checked without blocking, so
+// a dead connection is replaced before a query is sent on it (libpqxx 6.4
+// also leaks the PGresult of a query that fails on a broken connection).
+bool StillUsable(const pqxx::connection& connection) {
+  if (!connection.is_open()) return false;
+  pollfd idle{connection.sock(), POLLIN, 0};
+  return ::poll(&idle, 1, 0) == 0;
+}
+
 // Runs on a worker.
 Outcome ProbeOnWorker(Session& session, const Settings& settings) {
-  bool reused = session.connection != nullptr && session.connection->is_open();
+  bool reused = session.connection != nullptr && StillUsable(*session.connection);
   if (!reused) {
     session.connection.reset();
     if (auto failed = Connect(session, settings)) return std::move(*failed);
