@@ -561,23 +561,6 @@ bool Unquote(std::string_view in, std::string& out) {
     return true;
   }
   if (q != '"' && q != '\'') return false;
-  auto append_rune = [&out](uint32_t r) {
-    if (r < 0x80) {
-      out += static_cast<char>(r);
-    } else if (r < 0x800) {
-      out += static_cast<char>(0xC0 | (r >> 6));
-      out += static_cast<char>(0x80 | (r & 0x3F));
-    } else if (r < 0x10000) {
-      out += static_cast<char>(0xE0 | (r >> 12));
-      out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (r & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (r >> 18));
-      out += static_cast<char>(0x80 | ((r >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (r & 0x3F));
-    }
-  };
   auto hexval = [](char c) -> int {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -644,13 +627,13 @@ bool Unquote(std::string_view in, std::string& out) {
         i += n;
         if (e == 'x') {
           if (q == '\'') {
-            append_rune(v);
+            util::AppendUtf8(out, v);
           } else {
             out += static_cast<char>(v);
           }
         } else {
           if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return false;
-          append_rune(v);
+          util::AppendUtf8(out, v);
         }
         break;
       }
@@ -666,7 +649,7 @@ bool Unquote(std::string_view in, std::string& out) {
           if (v > 255) return false;
           i += 2;
           if (q == '\'') {
-            append_rune(v);
+            util::AppendUtf8(out, v);
           } else {
             out += static_cast<char>(v);
           }
