@@ -85,9 +85,10 @@ class PostgresProbeTest : public ::testing::Test {
     return loaded ? loaded->modules.at("pg") : config::ModuleConfig{};
   }
 
-  std::unique_ptr<TargetProber> Prober(const config::ModuleConfig& module) {
-    auto prober =
-        kinds_.Find("postgres")->NewTarget(module, fmt::format("127.0.0.1:{}", server_->port()));
+  // A prober of `module` for the fixture's server, or for the one on `port`.
+  std::unique_ptr<TargetProber> Prober(const config::ModuleConfig& module, int port = 0) {
+    auto prober = kinds_.Find("postgres")->NewTarget(
+        module, fmt::format("127.0.0.1:{}", port != 0 ? port : server_->port()));
     EXPECT_TRUE(prober) << (prober ? "" : prober.error().message);
     return prober ? std::move(*prober) : nullptr;
   }
@@ -142,6 +143,54 @@ TEST_F(PostgresProbeTest, UpWithServerSettingsAndSizes) {
   EXPECT_GE(Value(r, "pg_stat_database_numbackends", {{"datname", "test"}}).value_or(0), 1);
   EXPECT_GT(Value(r, "pg_stat_database_xact_commit", {{"datname", "test"}}).value_or(0), 0);
   for (const auto& m : Find(r, "pg_scrape_collector_success")->metric) {
+    EXPECT_EQ(m.gauge.value, 1) << m.label[0].value;
+  }
+}
+
+TEST_F(PostgresProbeTest, ReplicationSeenFromThePrimaryAndItsReplica) {
+  auto replica = PostgresServer::StartReplicaOf(*server_);
+  ASSERT_TRUE(replica) << replica.error().message;
+  // A committed write for the replica to replay, then wait until it has.
+  Sql("test", "CREATE TABLE IF NOT EXISTS vigil_replicated (x int); "
+              "INSERT INTO vigil_replicated VALUES (1)");
+  const auto deadline = steady_clock::now() + std::chrono::seconds(30);
+  while (Sql("postgres", "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming' "
+                         "AND replay_lsn >= pg_current_wal_lsn()") != "1") {
+    ASSERT_LT(steady_clock::now(), deadline) << "the replica never caught up";
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+
+  auto primary_prober = Prober(Module());
+  ProbeResult primary = Run(*primary_prober, milliseconds(5000));
+  ASSERT_TRUE(primary.success) << primary.failure_reason;
+  EXPECT_EQ(Value(primary, "pg_replication_is_replica"), 0);
+  EXPECT_EQ(Value(primary, "pg_replication_lag_seconds"), 0);
+  // The standby connects over the primary's unix socket: no client address.
+  const std::map<std::string, std::string> sender = {{"application_name", "walreceiver"},
+                                                     {"client_addr", ""},
+                                                     {"state", "streaming"},
+                                                     {"slot_name", ""}};
+  const double current_lsn = std::stod(
+      Sql("postgres", "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')"));
+  EXPECT_GT(Value(primary, "pg_stat_replication_pg_current_wal_lsn_bytes", sender).value_or(0),
+            0);
+  EXPECT_LE(Value(primary, "pg_stat_replication_pg_current_wal_lsn_bytes", sender).value_or(0),
+            current_lsn);
+  // Caught up, give or take the primary's own background WAL since.
+  EXPECT_GE(Value(primary, "pg_stat_replication_pg_wal_lsn_diff", sender).value_or(-1), 0);
+  EXPECT_LT(Value(primary, "pg_stat_replication_pg_wal_lsn_diff", sender).value_or(1e9), 1 << 20);
+  EXPECT_EQ(Find(primary, "pg_stat_replication_pg_wal_lsn_diff")->metric.size(), 1u);
+
+  auto replica_prober = Prober(Module(), (*replica)->port());
+  ProbeResult standby = Run(*replica_prober, milliseconds(5000));
+  ASSERT_TRUE(standby.success) << standby.failure_reason;
+  EXPECT_EQ(Value(standby, "pg_up"), 1);
+  EXPECT_EQ(Value(standby, "pg_replication_is_replica"), 1);
+  EXPECT_GE(Value(standby, "pg_replication_lag_seconds").value_or(-1), 0);
+  EXPECT_GE(Value(standby, "pg_replication_last_replay_seconds").value_or(-1), 0);
+  EXPECT_LT(Value(standby, "pg_replication_last_replay_seconds").value_or(1e9), 60);
+  EXPECT_EQ(Find(standby, "pg_stat_replication_pg_wal_lsn_diff"), nullptr);  // no WAL senders
+  for (const auto& m : Find(standby, "pg_scrape_collector_success")->metric) {
     EXPECT_EQ(m.gauge.value, 1) << m.label[0].value;
   }
 }
