@@ -19,6 +19,7 @@
 
 #include "daemon/config/config.h"
 #include "daemon/util/worker_pool.h"
+#include "exporters/common/probe_result_testing.h"
 #include "exporters/common/prober.h"
 #include "exporters/postgres/postgres_prober.h"
 #include "tests/fixtures/postgres_fixture.h"
@@ -31,29 +32,9 @@ using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 using testing::PostgresServer;
 
-const prometheus::MetricFamily* Find(const ProbeResult& r, const std::string& name) {
-  for (const auto& f : r.families) {
-    if (f.name == name) return &f;
-  }
-  return nullptr;
-}
-
-// The value of the first series of `name` carrying every label of `labels`.
-std::optional<double> Value(const ProbeResult& r, const std::string& name,
-                            const std::map<std::string, std::string>& labels = {}) {
-  const prometheus::MetricFamily* f = Find(r, name);
-  if (f == nullptr) return std::nullopt;
-  for (const auto& m : f->metric) {
-    size_t matched = 0;
-    for (const auto& l : m.label) {
-      auto it = labels.find(l.name);
-      if (it != labels.end() && it->second == l.value) ++matched;
-    }
-    if (matched != labels.size()) continue;
-    return f->type == prometheus::MetricType::Counter ? m.counter.value : m.gauge.value;
-  }
-  return std::nullopt;
-}
+using probe_testing::FindFamily;
+using probe_testing::RunProbe;
+using probe_testing::SampleValue;
 
 class PostgresProbeTest : public ::testing::Test {
  protected:
@@ -87,27 +68,11 @@ class PostgresProbeTest : public ::testing::Test {
 
   // A prober of `module` for the fixture's server, or for the one on `port`.
   std::unique_ptr<TargetProber> Prober(const config::ModuleConfig& module, int port = 0) {
-    auto prober = kinds_.Find("postgres")->NewTarget(
-        module, fmt::format("127.0.0.1:{}", port != 0 ? port : server_->port()));
+    auto prober =
+        kinds_.Find("postgres")
+            ->NewTarget(module, fmt::format("127.0.0.1:{}", port != 0 ? port : server_->port()));
     EXPECT_TRUE(prober) << (prober ? "" : prober.error().message);
     return prober ? std::move(*prober) : nullptr;
-  }
-
-  // Runs one probe on a fresh loop; `elapsed` is how long Probe() itself took.
-  ProbeResult Run(TargetProber& prober, milliseconds timeout,
-                  steady_clock::duration* elapsed = nullptr) {
-    asio::io_context io;
-    ProbeResult result;
-    asio::co_spawn(
-        io,
-        [&]() -> asio::awaitable<void> {
-          auto start = steady_clock::now();
-          result = co_await prober.Probe(timeout);
-          if (elapsed != nullptr) *elapsed = steady_clock::now() - start;
-        },
-        asio::detached);
-    io.run();
-    return result;
   }
 
   std::string Sql(const std::string& database, const std::string& sql) {
@@ -123,26 +88,26 @@ class PostgresProbeTest : public ::testing::Test {
 
 TEST_F(PostgresProbeTest, UpWithServerSettingsAndSizes) {
   auto prober = Prober(Module());
-  ProbeResult r = Run(*prober, milliseconds(5000));
+  ProbeResult r = RunProbe(*prober, milliseconds(5000));
   ASSERT_TRUE(r.success) << r.failure_reason;
-  EXPECT_EQ(Value(r, "pg_up"), 1);
-  EXPECT_EQ(Value(r, "pg_settings_max_connections"),
+  EXPECT_EQ(SampleValue(r, "pg_up"), 1);
+  EXPECT_EQ(SampleValue(r, "pg_settings_max_connections"),
             std::stod(Sql("postgres", "SHOW max_connections")));
-  EXPECT_EQ(Value(r, "pg_settings_shared_buffers_bytes"),
+  EXPECT_EQ(SampleValue(r, "pg_settings_shared_buffers_bytes"),
             std::stod(Sql("postgres",
                           "SELECT setting::bigint * 8192 FROM pg_settings "
                           "WHERE name = 'shared_buffers'")));
-  EXPECT_EQ(Value(r, "pg_settings_statement_timeout_seconds"), 5);  // the probe's own session
-  EXPECT_GT(Value(r, "pg_database_size_bytes", {{"datname", "test"}}).value_or(0), 0);
-  EXPECT_GT(Value(r, "pg_postmaster_start_time_seconds").value_or(0), 1.7e9);
-  EXPECT_EQ(Value(r, "pg_replication_is_replica"), 0);
-  EXPECT_EQ(Value(r, "pg_replication_lag_seconds"), 0);
-  EXPECT_EQ(Value(r, "pg_locks_count", {{"datname", "test"}, {"mode", "sireadlock"}}), 0);
-  EXPECT_EQ(Find(r, "pg_locks_count")->metric.size(), 9u * 4u);  // 4 databases x 9 modes
-  EXPECT_EQ(Find(r, "pg_stat_activity_count")->metric.size(), 6u * 4u);
-  EXPECT_GE(Value(r, "pg_stat_database_numbackends", {{"datname", "test"}}).value_or(0), 1);
-  EXPECT_GT(Value(r, "pg_stat_database_xact_commit", {{"datname", "test"}}).value_or(0), 0);
-  for (const auto& m : Find(r, "pg_scrape_collector_success")->metric) {
+  EXPECT_EQ(SampleValue(r, "pg_settings_statement_timeout_seconds"), 5);  // the probe's own session
+  EXPECT_GT(SampleValue(r, "pg_database_size_bytes", {{"datname", "test"}}).value_or(0), 0);
+  EXPECT_GT(SampleValue(r, "pg_postmaster_start_time_seconds").value_or(0), 1.7e9);
+  EXPECT_EQ(SampleValue(r, "pg_replication_is_replica"), 0);
+  EXPECT_EQ(SampleValue(r, "pg_replication_lag_seconds"), 0);
+  EXPECT_EQ(SampleValue(r, "pg_locks_count", {{"datname", "test"}, {"mode", "sireadlock"}}), 0);
+  EXPECT_EQ(FindFamily(r, "pg_locks_count")->metric.size(), 9u * 4u);  // 4 databases x 9 modes
+  EXPECT_EQ(FindFamily(r, "pg_stat_activity_count")->metric.size(), 6u * 4u);
+  EXPECT_GE(SampleValue(r, "pg_stat_database_numbackends", {{"datname", "test"}}).value_or(0), 1);
+  EXPECT_GT(SampleValue(r, "pg_stat_database_xact_commit", {{"datname", "test"}}).value_or(0), 0);
+  for (const auto& m : FindFamily(r, "pg_scrape_collector_success")->metric) {
     EXPECT_EQ(m.gauge.value, 1) << m.label[0].value;
   }
 }
@@ -151,46 +116,50 @@ TEST_F(PostgresProbeTest, ReplicationSeenFromThePrimaryAndItsReplica) {
   auto replica = PostgresServer::StartReplicaOf(*server_);
   ASSERT_TRUE(replica) << replica.error().message;
   // A committed write for the replica to replay, then wait until it has.
-  Sql("test", "CREATE TABLE IF NOT EXISTS vigil_replicated (x int); "
-              "INSERT INTO vigil_replicated VALUES (1)");
+  Sql("test",
+      "CREATE TABLE IF NOT EXISTS vigil_replicated (x int); "
+      "INSERT INTO vigil_replicated VALUES (1)");
   const auto deadline = steady_clock::now() + std::chrono::seconds(30);
-  while (Sql("postgres", "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming' "
-                         "AND replay_lsn >= pg_current_wal_lsn()") != "1") {
+  while (Sql("postgres",
+             "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming' "
+             "AND replay_lsn >= pg_current_wal_lsn()") != "1") {
     ASSERT_LT(steady_clock::now(), deadline) << "the replica never caught up";
     std::this_thread::sleep_for(milliseconds(50));
   }
 
   auto primary_prober = Prober(Module());
-  ProbeResult primary = Run(*primary_prober, milliseconds(5000));
+  ProbeResult primary = RunProbe(*primary_prober, milliseconds(5000));
   ASSERT_TRUE(primary.success) << primary.failure_reason;
-  EXPECT_EQ(Value(primary, "pg_replication_is_replica"), 0);
-  EXPECT_EQ(Value(primary, "pg_replication_lag_seconds"), 0);
+  EXPECT_EQ(SampleValue(primary, "pg_replication_is_replica"), 0);
+  EXPECT_EQ(SampleValue(primary, "pg_replication_lag_seconds"), 0);
   // The standby connects over the primary's unix socket: no client address.
   const std::map<std::string, std::string> sender = {{"application_name", "walreceiver"},
                                                      {"client_addr", ""},
                                                      {"state", "streaming"},
                                                      {"slot_name", ""}};
-  const double current_lsn = std::stod(
-      Sql("postgres", "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')"));
-  EXPECT_GT(Value(primary, "pg_stat_replication_pg_current_wal_lsn_bytes", sender).value_or(0),
-            0);
-  EXPECT_LE(Value(primary, "pg_stat_replication_pg_current_wal_lsn_bytes", sender).value_or(0),
-            current_lsn);
+  const double current_lsn =
+      std::stod(Sql("postgres", "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')"));
+  EXPECT_GT(
+      SampleValue(primary, "pg_stat_replication_pg_current_wal_lsn_bytes", sender).value_or(0), 0);
+  EXPECT_LE(
+      SampleValue(primary, "pg_stat_replication_pg_current_wal_lsn_bytes", sender).value_or(0),
+      current_lsn);
   // Caught up, give or take the primary's own background WAL since.
-  EXPECT_GE(Value(primary, "pg_stat_replication_pg_wal_lsn_diff", sender).value_or(-1), 0);
-  EXPECT_LT(Value(primary, "pg_stat_replication_pg_wal_lsn_diff", sender).value_or(1e9), 1 << 20);
-  EXPECT_EQ(Find(primary, "pg_stat_replication_pg_wal_lsn_diff")->metric.size(), 1u);
+  EXPECT_GE(SampleValue(primary, "pg_stat_replication_pg_wal_lsn_diff", sender).value_or(-1), 0);
+  EXPECT_LT(SampleValue(primary, "pg_stat_replication_pg_wal_lsn_diff", sender).value_or(1e9),
+            1 << 20);
+  EXPECT_EQ(FindFamily(primary, "pg_stat_replication_pg_wal_lsn_diff")->metric.size(), 1u);
 
   auto replica_prober = Prober(Module(), (*replica)->port());
-  ProbeResult standby = Run(*replica_prober, milliseconds(5000));
+  ProbeResult standby = RunProbe(*replica_prober, milliseconds(5000));
   ASSERT_TRUE(standby.success) << standby.failure_reason;
-  EXPECT_EQ(Value(standby, "pg_up"), 1);
-  EXPECT_EQ(Value(standby, "pg_replication_is_replica"), 1);
-  EXPECT_GE(Value(standby, "pg_replication_lag_seconds").value_or(-1), 0);
-  EXPECT_GE(Value(standby, "pg_replication_last_replay_seconds").value_or(-1), 0);
-  EXPECT_LT(Value(standby, "pg_replication_last_replay_seconds").value_or(1e9), 60);
-  EXPECT_EQ(Find(standby, "pg_stat_replication_pg_wal_lsn_diff"), nullptr);  // no WAL senders
-  for (const auto& m : Find(standby, "pg_scrape_collector_success")->metric) {
+  EXPECT_EQ(SampleValue(standby, "pg_up"), 1);
+  EXPECT_EQ(SampleValue(standby, "pg_replication_is_replica"), 1);
+  EXPECT_GE(SampleValue(standby, "pg_replication_lag_seconds").value_or(-1), 0);
+  EXPECT_GE(SampleValue(standby, "pg_replication_last_replay_seconds").value_or(-1), 0);
+  EXPECT_LT(SampleValue(standby, "pg_replication_last_replay_seconds").value_or(1e9), 60);
+  EXPECT_EQ(FindFamily(standby, "pg_stat_replication_pg_wal_lsn_diff"), nullptr);  // no WAL senders
+  for (const auto& m : FindFamily(standby, "pg_scrape_collector_success")->metric) {
     EXPECT_EQ(m.gauge.value, 1) << m.label[0].value;
   }
 }
@@ -211,7 +180,7 @@ TEST_F(PostgresProbeTest, HelpAndTypeMatchPostgresExporter) {
     (kind == "HELP" ? reference[name].first : reference[name].second) = rest;
   }
   ASSERT_GT(reference.size(), 250u);
-  ProbeResult r = Run(*Prober(Module()), milliseconds(5000));
+  ProbeResult r = RunProbe(*Prober(Module()), milliseconds(5000));
   ASSERT_TRUE(r.success) << r.failure_reason;
   int compared = 0;
   for (const auto& f : r.families) {
@@ -229,10 +198,10 @@ TEST_F(PostgresProbeTest, OnePersistentConnection) {
   const std::string backends =
       "SELECT string_agg(pid::text, ',') FROM pg_stat_activity WHERE application_name = 'vigil'";
   auto prober = Prober(Module());
-  ASSERT_TRUE(Run(*prober, milliseconds(5000)).success);
+  ASSERT_TRUE(RunProbe(*prober, milliseconds(5000)).success);
   std::string first = Sql("postgres", backends);
   EXPECT_EQ(first.find(','), std::string::npos) << first;  // exactly one backend
-  for (int i = 0; i < 2; ++i) ASSERT_TRUE(Run(*prober, milliseconds(5000)).success);
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(RunProbe(*prober, milliseconds(5000)).success);
   EXPECT_EQ(Sql("postgres", backends), first);  // the same backend process
 }
 
@@ -246,20 +215,20 @@ TEST_F(PostgresProbeTest, DestroyedProbersHandTheirConnectionOn) {
   std::string first;
   {
     auto prober = Prober(Module());
-    ASSERT_TRUE(Run(*prober, milliseconds(5000)).success);
+    ASSERT_TRUE(RunProbe(*prober, milliseconds(5000)).success);
     first = Sql("postgres", backends);
   }
   ASSERT_FALSE(first.empty());
   EXPECT_EQ(first.find(','), std::string::npos) << first;
   {
     auto prober = Prober(Module());
-    ProbeResult r = Run(*prober, milliseconds(5000));
+    ProbeResult r = RunProbe(*prober, milliseconds(5000));
     ASSERT_TRUE(r.success) << r.failure_reason;
     EXPECT_EQ(Sql("postgres", backends), first);  // the same backend process
   }
-  ProbeResult wrong = Run(*Prober(Module("", "5s", "not-the-password")), milliseconds(5000));
+  ProbeResult wrong = RunProbe(*Prober(Module("", "5s", "not-the-password")), milliseconds(5000));
   EXPECT_EQ(wrong.failure_reason, "auth");
-  EXPECT_EQ(Value(wrong, "pg_up"), 0);
+  EXPECT_EQ(SampleValue(wrong, "pg_up"), 0);
   EXPECT_EQ(Sql("postgres", backends), first);  // still idle, kept for the right password
 
   // A handed-on connection that broke while idle is replaced within the probe.
@@ -267,9 +236,9 @@ TEST_F(PostgresProbeTest, DestroyedProbersHandTheirConnectionOn) {
   for (int i = 0; i < 50 && Sql("postgres", backends) == first; ++i) {
     std::this_thread::sleep_for(milliseconds(20));
   }
-  ProbeResult after = Run(*Prober(Module()), milliseconds(5000));
+  ProbeResult after = RunProbe(*Prober(Module()), milliseconds(5000));
   EXPECT_TRUE(after.success) << after.failure_reason;
-  EXPECT_EQ(Value(after, "pg_up"), 1);
+  EXPECT_EQ(SampleValue(after, "pg_up"), 1);
   std::string second = Sql("postgres", backends);
   EXPECT_FALSE(second.empty());
   EXPECT_NE(second, first);
@@ -279,28 +248,29 @@ TEST_F(PostgresProbeTest, IdleConnectionsAreCounted) {
   std::vector<std::unique_ptr<pqxx::connection>> idle;
   for (int i = 0; i < 5; ++i)
     idle.push_back(std::make_unique<pqxx::connection>(server_->UserDsn()));
-  ProbeResult r = Run(*Prober(Module()), milliseconds(5000));
+  ProbeResult r = RunProbe(*Prober(Module()), milliseconds(5000));
   ASSERT_TRUE(r.success) << r.failure_reason;
-  EXPECT_GE(
-      Value(r, "pg_stat_activity_count", {{"datname", "test"}, {"state", "idle"}}).value_or(0), 5);
-  EXPECT_GE(Value(r, "pg_stat_database_numbackends", {{"datname", "test"}}).value_or(0), 6);
+  EXPECT_GE(SampleValue(r, "pg_stat_activity_count", {{"datname", "test"}, {"state", "idle"}})
+                .value_or(0),
+            5);
+  EXPECT_GE(SampleValue(r, "pg_stat_database_numbackends", {{"datname", "test"}}).value_or(0), 6);
 }
 
 TEST_F(PostgresProbeTest, UserTablesAfterInsertAndAnalyze) {
   Sql("test",
       "DROP TABLE IF EXISTS probe_rows; CREATE TABLE probe_rows (id int PRIMARY KEY); "
       "INSERT INTO probe_rows SELECT generate_series(1, 1234); ANALYZE probe_rows");
-  ProbeResult r = Run(*Prober(Module()), milliseconds(5000));
+  ProbeResult r = RunProbe(*Prober(Module()), milliseconds(5000));
   ASSERT_TRUE(r.success) << r.failure_reason;
   std::map<std::string, std::string> table = {
       {"datname", "test"}, {"schemaname", "public"}, {"relname", "probe_rows"}};
-  EXPECT_EQ(Value(r, "pg_stat_user_tables_n_live_tup", table), 1234);
-  EXPECT_EQ(Value(r, "pg_stat_user_tables_n_dead_tup", table), 0);
-  EXPECT_EQ(Value(r, "pg_stat_user_tables_n_tup_ins", table), 1234);
-  EXPECT_GT(Value(r, "pg_stat_user_tables_last_analyze", table).value_or(0), 1.7e9);
-  EXPECT_EQ(Value(r, "pg_stat_user_tables_last_vacuum", table), 0);
-  EXPECT_GT(Value(r, "pg_stat_user_tables_table_size_bytes", table).value_or(0), 0);
-  EXPECT_GT(Value(r, "pg_stat_user_tables_index_size_bytes", table).value_or(0), 0);
+  EXPECT_EQ(SampleValue(r, "pg_stat_user_tables_n_live_tup", table), 1234);
+  EXPECT_EQ(SampleValue(r, "pg_stat_user_tables_n_dead_tup", table), 0);
+  EXPECT_EQ(SampleValue(r, "pg_stat_user_tables_n_tup_ins", table), 1234);
+  EXPECT_GT(SampleValue(r, "pg_stat_user_tables_last_analyze", table).value_or(0), 1.7e9);
+  EXPECT_EQ(SampleValue(r, "pg_stat_user_tables_last_vacuum", table), 0);
+  EXPECT_GT(SampleValue(r, "pg_stat_user_tables_table_size_bytes", table).value_or(0), 0);
+  EXPECT_GT(SampleValue(r, "pg_stat_user_tables_index_size_bytes", table).value_or(0), 0);
 }
 
 // Settings and sizes are queried once per refresh interval, not per probe: the
@@ -309,7 +279,8 @@ TEST_F(PostgresProbeTest, SettingsAndSizesAreCachedUntilTheirRefresh) {
   auto calls = [&](const std::string& like) {
     return std::stoi(Sql("test",
                          "SELECT COALESCE(sum(calls), 0) FROM pg_stat_statements "
-                         "WHERE query LIKE '" + like + "'"));
+                         "WHERE query LIKE '" +
+                             like + "'"));
   };
   const std::string settings_sql = "%short_desc, vartype FROM pg_settings%";
   const std::string sizes_sql = "%pg_database_size(oid) FROM pg_database%";
@@ -322,36 +293,36 @@ TEST_F(PostgresProbeTest, SettingsAndSizesAreCachedUntilTheirRefresh) {
       {"datname", "test"}, {"schemaname", "public"}, {"relname", "cache_growth"}};
 
   auto cached = Prober(Module());  // settings_refresh 5m, sizes_refresh 1m
-  ProbeResult first = Run(*cached, milliseconds(5000));
+  ProbeResult first = RunProbe(*cached, milliseconds(5000));
   ASSERT_TRUE(first.success) << first.failure_reason;
   Sql("test",
       "CREATE TABLE cache_growth AS SELECT g AS id, md5(g::text) AS body "
       "FROM generate_series(1, 20000) g");
-  ProbeResult second = Run(*cached, milliseconds(5000));
+  ProbeResult second = RunProbe(*cached, milliseconds(5000));
   ASSERT_TRUE(second.success) << second.failure_reason;
-  ASSERT_TRUE(Value(first, "pg_database_size_bytes", {{"datname", "test"}}));
-  EXPECT_EQ(Value(second, "pg_database_size_bytes", {{"datname", "test"}}),
-            Value(first, "pg_database_size_bytes", {{"datname", "test"}}));
-  EXPECT_EQ(Value(second, "pg_settings_max_connections"),
+  ASSERT_TRUE(SampleValue(first, "pg_database_size_bytes", {{"datname", "test"}}));
+  EXPECT_EQ(SampleValue(second, "pg_database_size_bytes", {{"datname", "test"}}),
+            SampleValue(first, "pg_database_size_bytes", {{"datname", "test"}}));
+  EXPECT_EQ(SampleValue(second, "pg_settings_max_connections"),
             std::stod(Sql("postgres", "SHOW max_connections")));
-  EXPECT_EQ(Value(second, "pg_scrape_collector_success", {{"collector", "settings"}}), 1);
+  EXPECT_EQ(SampleValue(second, "pg_scrape_collector_success", {{"collector", "settings"}}), 1);
   // A new table joins pg_stat_user_tables_* with the next size refresh.
-  EXPECT_EQ(Value(second, "pg_stat_user_tables_n_live_tup", growth), std::nullopt);
+  EXPECT_EQ(SampleValue(second, "pg_stat_user_tables_n_live_tup", growth), std::nullopt);
   EXPECT_EQ(calls(settings_sql) - settings_before, 1);
   EXPECT_EQ(calls(sizes_sql) - sizes_before, 1);
   EXPECT_EQ(calls(table_sizes_sql) - table_sizes_before, 1);
 
   auto uncached = Prober(Module("      settings_refresh: 0s\n      sizes_refresh: 0s\n"));
-  ProbeResult a = Run(*uncached, milliseconds(5000));
+  ProbeResult a = RunProbe(*uncached, milliseconds(5000));
   ASSERT_TRUE(a.success) << a.failure_reason;
   Sql("test", "INSERT INTO cache_growth SELECT g, md5(g::text) FROM generate_series(1, 20000) g");
-  ProbeResult b = Run(*uncached, milliseconds(5000));
+  ProbeResult b = RunProbe(*uncached, milliseconds(5000));
   ASSERT_TRUE(b.success) << b.failure_reason;
-  EXPECT_GT(Value(b, "pg_database_size_bytes", {{"datname", "test"}}).value_or(0),
-            Value(a, "pg_database_size_bytes", {{"datname", "test"}}).value_or(0));
-  EXPECT_EQ(Value(b, "pg_stat_user_tables_n_tup_ins", growth), 40000);
-  EXPECT_GT(Value(b, "pg_stat_user_tables_table_size_bytes", growth).value_or(0),
-            Value(a, "pg_stat_user_tables_table_size_bytes", growth).value_or(0));
+  EXPECT_GT(SampleValue(b, "pg_database_size_bytes", {{"datname", "test"}}).value_or(0),
+            SampleValue(a, "pg_database_size_bytes", {{"datname", "test"}}).value_or(0));
+  EXPECT_EQ(SampleValue(b, "pg_stat_user_tables_n_tup_ins", growth), 40000);
+  EXPECT_GT(SampleValue(b, "pg_stat_user_tables_table_size_bytes", growth).value_or(0),
+            SampleValue(a, "pg_stat_user_tables_table_size_bytes", growth).value_or(0));
   EXPECT_EQ(calls(settings_sql) - settings_before, 3);
   EXPECT_EQ(calls(sizes_sql) - sizes_before, 3);
   EXPECT_EQ(calls(table_sizes_sql) - table_sizes_before, 3);
@@ -359,40 +330,40 @@ TEST_F(PostgresProbeTest, SettingsAndSizesAreCachedUntilTheirRefresh) {
 
 TEST_F(PostgresProbeTest, TopStatementsFromPgStatStatements) {
   for (int i = 0; i < 3; ++i) Sql("test", "SELECT count(*) FROM pg_class");
-  ProbeResult r = Run(*Prober(Module("      stat_statements_limit: 3\n")), milliseconds(5000));
+  ProbeResult r = RunProbe(*Prober(Module("      stat_statements_limit: 3\n")), milliseconds(5000));
   ASSERT_TRUE(r.success) << r.failure_reason;
-  const auto* calls = Find(r, "pg_stat_statements_calls_total");
+  const auto* calls = FindFamily(r, "pg_stat_statements_calls_total");
   ASSERT_NE(calls, nullptr);
   EXPECT_EQ(calls->metric.size(), 3u);
-  ASSERT_NE(Find(r, "pg_stat_statements_seconds_total"), nullptr);
-  ASSERT_NE(Find(r, "pg_stat_statements_mean_seconds"), nullptr);
-  EXPECT_EQ(Value(r, "pg_scrape_collector_success", {{"collector", "stat_statements"}}), 1);
+  ASSERT_NE(FindFamily(r, "pg_stat_statements_seconds_total"), nullptr);
+  ASSERT_NE(FindFamily(r, "pg_stat_statements_mean_seconds"), nullptr);
+  EXPECT_EQ(SampleValue(r, "pg_scrape_collector_success", {{"collector", "stat_statements"}}), 1);
 }
 
 TEST_F(PostgresProbeTest, CustomQueriesAndReadOnlySessions) {
   ProbeResult r =
-      Run(*Prober(Module("      queries:\n"
-                         "        app_kinds:\n"
-                         "          query: SELECT 'a' AS kind, 3 AS n, 10 AS total UNION ALL "
-                         "SELECT 'b', 5, 20\n"
-                         "          metrics:\n"
-                         "            - kind: {usage: LABEL}\n"
-                         "            - n: {usage: GAUGE, description: Things by kind}\n"
-                         "            - total: {usage: COUNTER}\n"
-                         "        app_writer:\n"
-                         "          query: CREATE TABLE vigil_must_not_exist (i int)\n"
-                         "          metrics:\n"
-                         "            - i: {usage: GAUGE}\n")),
-          milliseconds(5000));
+      RunProbe(*Prober(Module("      queries:\n"
+                              "        app_kinds:\n"
+                              "          query: SELECT 'a' AS kind, 3 AS n, 10 AS total UNION ALL "
+                              "SELECT 'b', 5, 20\n"
+                              "          metrics:\n"
+                              "            - kind: {usage: LABEL}\n"
+                              "            - n: {usage: GAUGE, description: Things by kind}\n"
+                              "            - total: {usage: COUNTER}\n"
+                              "        app_writer:\n"
+                              "          query: CREATE TABLE vigil_must_not_exist (i int)\n"
+                              "          metrics:\n"
+                              "            - i: {usage: GAUGE}\n")),
+               milliseconds(5000));
   EXPECT_FALSE(r.success);
   EXPECT_EQ(r.failure_reason, "query");
-  EXPECT_EQ(Value(r, "pg_up"), 1);
-  EXPECT_EQ(Value(r, "app_kinds_n", {{"kind", "a"}}), 3);
-  EXPECT_EQ(Value(r, "app_kinds_n", {{"kind", "b"}}), 5);
-  EXPECT_EQ(Find(r, "app_kinds_n")->help, "Things by kind");
-  EXPECT_EQ(Find(r, "app_kinds_total")->type, prometheus::MetricType::Counter);
-  EXPECT_EQ(Value(r, "pg_scrape_collector_success", {{"collector", "app_kinds"}}), 1);
-  EXPECT_EQ(Value(r, "pg_scrape_collector_success", {{"collector", "app_writer"}}), 0);
+  EXPECT_EQ(SampleValue(r, "pg_up"), 1);
+  EXPECT_EQ(SampleValue(r, "app_kinds_n", {{"kind", "a"}}), 3);
+  EXPECT_EQ(SampleValue(r, "app_kinds_n", {{"kind", "b"}}), 5);
+  EXPECT_EQ(FindFamily(r, "app_kinds_n")->help, "Things by kind");
+  EXPECT_EQ(FindFamily(r, "app_kinds_total")->type, prometheus::MetricType::Counter);
+  EXPECT_EQ(SampleValue(r, "pg_scrape_collector_success", {{"collector", "app_kinds"}}), 1);
+  EXPECT_EQ(SampleValue(r, "pg_scrape_collector_success", {{"collector", "app_writer"}}), 0);
   EXPECT_EQ(Sql("test", "SELECT count(*) FROM pg_class WHERE relname = 'vigil_must_not_exist'"),
             "0");
 }
@@ -406,9 +377,9 @@ TEST_F(PostgresProbeTest, CredentialsFromAnOnDemandUrl) {
                                 fmt::format("postgresql://vigil:{}@127.0.0.1:{}/test",
                                             PostgresServer::kPassword, server_->port()));
   ASSERT_TRUE(prober) << prober.error().message;
-  ProbeResult r = Run(**prober, milliseconds(5000));
+  ProbeResult r = RunProbe(**prober, milliseconds(5000));
   EXPECT_TRUE(r.success) << r.failure_reason;
-  EXPECT_GT(Value(r, "pg_database_size_bytes", {{"datname", "test"}}).value_or(0), 0);
+  EXPECT_GT(SampleValue(r, "pg_database_size_bytes", {{"datname", "test"}}).value_or(0), 0);
 }
 
 TEST_F(PostgresProbeTest, KeywordValueDsnOverTheUnixSocket) {
@@ -423,18 +394,18 @@ TEST_F(PostgresProbeTest, KeywordValueDsnOverTheUnixSocket) {
                     ->NewTarget(module, fmt::format("host={} port={} dbname=postgres",
                                                     server_->socket_dir(), server_->port()));
   ASSERT_TRUE(prober) << prober.error().message;
-  ProbeResult r = Run(**prober, milliseconds(5000));
+  ProbeResult r = RunProbe(**prober, milliseconds(5000));
   EXPECT_TRUE(r.success) << r.failure_reason;
   // The target's dbname wins over the module's database ("test").
-  EXPECT_EQ(Value(r, "whoami_connected", {{"db", "postgres"}}), 1);
-  EXPECT_EQ(Find(r, "whoami_connected")->metric.size(), 1u);
+  EXPECT_EQ(SampleValue(r, "whoami_connected", {{"db", "postgres"}}), 1);
+  EXPECT_EQ(FindFamily(r, "whoami_connected")->metric.size(), 1u);
 }
 
 TEST_F(PostgresProbeTest, WrongPasswordIsAnAuthFailure) {
-  ProbeResult r = Run(*Prober(Module("", "5s", "not-the-password")), milliseconds(5000));
+  ProbeResult r = RunProbe(*Prober(Module("", "5s", "not-the-password")), milliseconds(5000));
   EXPECT_FALSE(r.success);
   EXPECT_EQ(r.failure_reason, "auth");
-  EXPECT_EQ(Value(r, "pg_up"), 0);
+  EXPECT_EQ(SampleValue(r, "pg_up"), 0);
   EXPECT_EQ(r.families.size(), 1u);
 }
 
@@ -447,11 +418,11 @@ TEST_F(PostgresProbeTest, StatementTimeoutCancelsASlowQuery) {
                     "          metrics:\n"
                     "            - s: {usage: GAUGE}\n"));
   steady_clock::duration took{};
-  ProbeResult r = Run(*prober, milliseconds(5000), &took);
+  ProbeResult r = RunProbe(*prober, milliseconds(5000), &took);
   EXPECT_FALSE(r.success);
   EXPECT_EQ(r.failure_reason, "timeout");
-  EXPECT_EQ(Value(r, "pg_up"), 1);
-  EXPECT_EQ(Value(r, "pg_scrape_collector_success", {{"collector", "slow"}}), 0);
+  EXPECT_EQ(SampleValue(r, "pg_up"), 1);
+  EXPECT_EQ(SampleValue(r, "pg_scrape_collector_success", {{"collector", "slow"}}), 0);
   EXPECT_LT(took, milliseconds(2500));  // pg_sleep(3) was cut short
 }
 
@@ -478,7 +449,7 @@ TEST_F(PostgresProbeTest, ProbeDeadlineHoldsWhileAStatementRunsOn) {
       asio::detached);
   io.run();  // returns once the statement has finished on its worker
   EXPECT_EQ(first.failure_reason, "timeout");
-  EXPECT_EQ(Value(first, "pg_up"), 0);
+  EXPECT_EQ(SampleValue(first, "pg_up"), 0);
   EXPECT_GE(first_took, milliseconds(1000));
   EXPECT_LT(first_took, milliseconds(1500));
   EXPECT_EQ(second.failure_reason, "busy");
@@ -487,20 +458,20 @@ TEST_F(PostgresProbeTest, ProbeDeadlineHoldsWhileAStatementRunsOn) {
 // Stops and restarts the server (each CTest test runs in its own process and server).
 TEST_F(PostgresProbeTest, DownThenReconnectsAfterBackoff) {
   auto prober = Prober(Module("      reconnect_backoff: 2s\n      reconnect_backoff_max: 2s\n"));
-  ASSERT_TRUE(Run(*prober, milliseconds(5000)).success);
+  ASSERT_TRUE(RunProbe(*prober, milliseconds(5000)).success);
   ASSERT_TRUE(server_->Stop());
-  ProbeResult down = Run(*prober, milliseconds(5000));
+  ProbeResult down = RunProbe(*prober, milliseconds(5000));
   EXPECT_FALSE(down.success);
   EXPECT_EQ(down.failure_reason, "connect");
-  EXPECT_EQ(Value(down, "pg_up"), 0);
-  ProbeResult again = Run(*prober, milliseconds(5000));  // a failed connect: backoff starts
+  EXPECT_EQ(SampleValue(down, "pg_up"), 0);
+  ProbeResult again = RunProbe(*prober, milliseconds(5000));  // a failed connect: backoff starts
   EXPECT_EQ(again.failure_reason, "connect");
   auto restarted = server_->Restart();
   ASSERT_TRUE(restarted) << restarted.error().message;
   std::this_thread::sleep_for(milliseconds(2100));
-  ProbeResult up = Run(*prober, milliseconds(5000));
+  ProbeResult up = RunProbe(*prober, milliseconds(5000));
   EXPECT_TRUE(up.success) << up.failure_reason;
-  EXPECT_EQ(Value(up, "pg_up"), 1);
+  EXPECT_EQ(SampleValue(up, "pg_up"), 1);
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 
 #include "daemon/config/config.h"
 #include "daemon/util/worker_pool.h"
+#include "exporters/common/probe_result_testing.h"
 #include "exporters/common/prober.h"
 #include "exporters/redis/redis_connection.h"
 #include "exporters/redis/redis_prober.h"
@@ -33,19 +34,8 @@ using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 using testing::RedisServer;
 
-std::optional<double> Value(const ProbeResult& r, const std::string& name,
-                            const std::string& label = "", const std::string& value = "") {
-  for (const auto& f : r.families) {
-    if (f.name != name) continue;
-    for (const auto& m : f.metric) {
-      bool match = label.empty();
-      for (const auto& l : m.label) match = match || (l.name == label && l.value == value);
-      if (!match) continue;
-      return f.type == prometheus::MetricType::Counter ? m.counter.value : m.gauge.value;
-    }
-  }
-  return std::nullopt;
-}
+using probe_testing::RunProbe;
+using probe_testing::SampleValue;
 
 // Loads modules and runs probes; the suites below add their server.
 class RedisKindTest : public ::testing::Test {
@@ -67,24 +57,6 @@ class RedisKindTest : public ::testing::Test {
     auto prober = kinds_.Find("redis")->NewTarget(module, target);
     EXPECT_TRUE(prober) << (prober ? "" : prober.error().message);
     return prober ? std::move(*prober) : nullptr;
-  }
-
-  // Runs one probe on a fresh loop; `elapsed` is how long Probe() itself took
-  // (the loop may run on until a call that outlived its probe comes back).
-  ProbeResult Run(TargetProber& prober, milliseconds timeout,
-                  steady_clock::duration* elapsed = nullptr) {
-    asio::io_context io;
-    ProbeResult result;
-    asio::co_spawn(
-        io,
-        [&]() -> asio::awaitable<void> {
-          auto start = steady_clock::now();
-          result = co_await prober.Probe(timeout);
-          if (elapsed != nullptr) *elapsed = steady_clock::now() - start;
-        },
-        asio::detached);
-    io.run();
-    return result;
   }
 
   util::WorkerPool pool_{2, 8};
@@ -110,29 +82,30 @@ class RedisProbeTest : public RedisKindTest {
 
 TEST_F(RedisProbeTest, UpWithCoreMetrics) {
   auto prober = Prober(Module("{password: vigil-test}"), server_->url());
-  ProbeResult r = Run(*prober, milliseconds(5000));
+  ProbeResult r = RunProbe(*prober, milliseconds(5000));
   ASSERT_TRUE(r.success) << r.failure_reason;
   EXPECT_EQ(r.failure_reason, "");
-  EXPECT_EQ(Value(r, "redis_up"), 1);
-  EXPECT_GE(Value(r, "redis_connected_clients").value_or(0), 1);
-  EXPECT_EQ(Value(r, "redis_blocked_clients"), 0);
-  EXPECT_GT(Value(r, "redis_memory_used_bytes").value_or(0), 0);
-  EXPECT_EQ(Value(r, "redis_memory_max_bytes"), 0);
-  EXPECT_GT(Value(r, "redis_exporter_last_scrape_ping_time_seconds").value_or(0), 0);
-  EXPECT_EQ(Value(r, "redis_instance_info", "tcp_port", std::to_string(server_->port())), 1);
+  EXPECT_EQ(SampleValue(r, "redis_up"), 1);
+  EXPECT_GE(SampleValue(r, "redis_connected_clients").value_or(0), 1);
+  EXPECT_EQ(SampleValue(r, "redis_blocked_clients"), 0);
+  EXPECT_GT(SampleValue(r, "redis_memory_used_bytes").value_or(0), 0);
+  EXPECT_EQ(SampleValue(r, "redis_memory_max_bytes"), 0);
+  EXPECT_GT(SampleValue(r, "redis_exporter_last_scrape_ping_time_seconds").value_or(0), 0);
+  EXPECT_EQ(SampleValue(r, "redis_instance_info", {{"tcp_port", std::to_string(server_->port())}}),
+            1);
   // CONFIG GET databases worked: a zero series for every empty database.
-  EXPECT_EQ(Value(r, "redis_db_keys", "db", "db15"), 0);
+  EXPECT_EQ(SampleValue(r, "redis_db_keys", {{"db", "db15"}}), 0);
 }
 
 TEST_F(RedisProbeTest, OnePersistentConnection) {
   auto prober = Prober(Module("{password: vigil-test}"), server_->url());
-  ProbeResult first = Run(*prober, milliseconds(5000));
+  ProbeResult first = RunProbe(*prober, milliseconds(5000));
   ASSERT_TRUE(first.success) << first.failure_reason;
   ProbeResult third;
-  for (int i = 0; i < 2; ++i) third = Run(*prober, milliseconds(5000));
+  for (int i = 0; i < 2; ++i) third = RunProbe(*prober, milliseconds(5000));
   ASSERT_TRUE(third.success) << third.failure_reason;
-  EXPECT_EQ(Value(third, "redis_connections_received_total"),
-            Value(first, "redis_connections_received_total"));
+  EXPECT_EQ(SampleValue(third, "redis_connections_received_total"),
+            SampleValue(first, "redis_connections_received_total"));
 }
 
 // Probers built one after another (as /probe builds one per request) take over
@@ -140,26 +113,28 @@ TEST_F(RedisProbeTest, OnePersistentConnection) {
 // its database count, but never one opened with other credentials.
 TEST_F(RedisProbeTest, DestroyedProbersHandTheirConnectionOn) {
   ProbeResult first =
-      Run(*Prober(Module("{password: vigil-test}"), server_->url()), milliseconds(5000));
+      RunProbe(*Prober(Module("{password: vigil-test}"), server_->url()), milliseconds(5000));
   ASSERT_TRUE(first.success) << first.failure_reason;
-  std::optional<double> received = Value(first, "redis_connections_received_total");
+  std::optional<double> received = SampleValue(first, "redis_connections_received_total");
   ASSERT_TRUE(received.has_value());
 
   ProbeResult second =
-      Run(*Prober(Module("{password: vigil-test}"), server_->url()), milliseconds(5000));
+      RunProbe(*Prober(Module("{password: vigil-test}"), server_->url()), milliseconds(5000));
   ASSERT_TRUE(second.success) << second.failure_reason;
-  EXPECT_EQ(Value(second, "redis_connections_received_total"), *received);  // no new connection
-  EXPECT_EQ(Value(second, "redis_connected_clients"), Value(first, "redis_connected_clients"));
-  EXPECT_EQ(Value(second, "redis_db_keys", "db", "db15"), 0);  // CONFIG GET's, kept
+  EXPECT_EQ(SampleValue(second, "redis_connections_received_total"),
+            *received);  // no new connection
+  EXPECT_EQ(SampleValue(second, "redis_connected_clients"),
+            SampleValue(first, "redis_connected_clients"));
+  EXPECT_EQ(SampleValue(second, "redis_db_keys", {{"db", "db15"}}), 0);  // CONFIG GET's, kept
 
   ProbeResult wrong =
-      Run(*Prober(Module("{password: not-the-password}"), server_->url()), milliseconds(5000));
+      RunProbe(*Prober(Module("{password: not-the-password}"), server_->url()), milliseconds(5000));
   EXPECT_EQ(wrong.failure_reason, "auth");
   ProbeResult third =
-      Run(*Prober(Module("{password: vigil-test}"), server_->url()), milliseconds(5000));
+      RunProbe(*Prober(Module("{password: vigil-test}"), server_->url()), milliseconds(5000));
   ASSERT_TRUE(third.success) << third.failure_reason;
   // Only the wrong password's own connection came in between.
-  EXPECT_EQ(Value(third, "redis_connections_received_total"), *received + 1);
+  EXPECT_EQ(SampleValue(third, "redis_connections_received_total"), *received + 1);
 
   // A handed-on connection that the server closed while idle is replaced
   // within the probe.
@@ -167,32 +142,32 @@ TEST_F(RedisProbeTest, DestroyedProbersHandTheirConnectionOn) {
   ASSERT_TRUE(killed) << killed.error().message;
   EXPECT_GE(std::stoi(*killed), 1) << *killed;
   ProbeResult after =
-      Run(*Prober(Module("{password: vigil-test}"), server_->url()), milliseconds(5000));
+      RunProbe(*Prober(Module("{password: vigil-test}"), server_->url()), milliseconds(5000));
   EXPECT_TRUE(after.success) << after.failure_reason;
-  EXPECT_EQ(Value(after, "redis_up"), 1);
-  EXPECT_EQ(Value(after, "redis_db_keys", "db", "db15"), 0);
+  EXPECT_EQ(SampleValue(after, "redis_up"), 1);
+  EXPECT_EQ(SampleValue(after, "redis_db_keys", {{"db", "db15"}}), 0);
   // redis-cli's connection and the new one.
-  EXPECT_EQ(Value(after, "redis_connections_received_total"), *received + 3);
+  EXPECT_EQ(SampleValue(after, "redis_connections_received_total"), *received + 3);
 }
 
 TEST_F(RedisProbeTest, KeysAndCommandCountersFollowTheServer) {
   auto prober = Prober(Module("{password: vigil-test}"), server_->url());
-  ProbeResult before = Run(*prober, milliseconds(5000));
+  ProbeResult before = RunProbe(*prober, milliseconds(5000));
   ASSERT_TRUE(before.success) << before.failure_reason;
-  double sets = Value(before, "redis_commands_total", "cmd", "set").value_or(0);
-  double processed = Value(before, "redis_commands_processed_total").value_or(0);
-  EXPECT_EQ(Value(before, "redis_db_keys", "db", "db3"), 0);
+  double sets = SampleValue(before, "redis_commands_total", {{"cmd", "set"}}).value_or(0);
+  double processed = SampleValue(before, "redis_commands_processed_total").value_or(0);
+  EXPECT_EQ(SampleValue(before, "redis_db_keys", {{"db", "db3"}}), 0);
 
   auto set = server_->Command(3, {"SET", "vigil:key", "value"});
   ASSERT_TRUE(set) << set.error().message;
   ASSERT_EQ(*set, "OK");
 
-  ProbeResult after = Run(*prober, milliseconds(5000));
+  ProbeResult after = RunProbe(*prober, milliseconds(5000));
   ASSERT_TRUE(after.success) << after.failure_reason;
-  EXPECT_EQ(Value(after, "redis_db_keys", "db", "db3"), 1);
-  EXPECT_EQ(Value(after, "redis_db_keys_expiring", "db", "db3"), 0);
-  EXPECT_EQ(Value(after, "redis_commands_total", "cmd", "set"), sets + 1);
-  EXPECT_GT(Value(after, "redis_commands_processed_total").value_or(0), processed);
+  EXPECT_EQ(SampleValue(after, "redis_db_keys", {{"db", "db3"}}), 1);
+  EXPECT_EQ(SampleValue(after, "redis_db_keys_expiring", {{"db", "db3"}}), 0);
+  EXPECT_EQ(SampleValue(after, "redis_commands_total", {{"cmd", "set"}}), sets + 1);
+  EXPECT_GT(SampleValue(after, "redis_commands_processed_total").value_or(0), processed);
   ASSERT_TRUE(server_->Command(3, {"DEL", "vigil:key"}));
 }
 
@@ -201,10 +176,10 @@ TEST_F(RedisProbeTest, AclUserWithPasswordFile) {
   std::ofstream(path) << RedisServer::kAclPassword << "\n";
   auto prober =
       Prober(Module(fmt::format("{{username: vigil, password_file: {}}}", path)), server_->url());
-  ProbeResult r = Run(*prober, milliseconds(5000));
+  ProbeResult r = RunProbe(*prober, milliseconds(5000));
   EXPECT_TRUE(r.success) << r.failure_reason;
-  EXPECT_EQ(Value(r, "redis_up"), 1);
-  EXPECT_EQ(Value(r, "redis_db_keys", "db", "db0"), 0);
+  EXPECT_EQ(SampleValue(r, "redis_up"), 1);
+  EXPECT_EQ(SampleValue(r, "redis_db_keys", {{"db", "db0"}}), 0);
   std::remove(path.c_str());
 }
 
@@ -212,37 +187,37 @@ TEST_F(RedisProbeTest, CredentialsFromTheTargetUrl) {
   auto prober = Prober(
       Module("{password: wrong}"),
       fmt::format("redis://vigil:{}@127.0.0.1:{}", RedisServer::kAclPassword, server_->port()));
-  ProbeResult r = Run(*prober, milliseconds(5000));
+  ProbeResult r = RunProbe(*prober, milliseconds(5000));
   EXPECT_TRUE(r.success) << r.failure_reason;
 }
 
 TEST_F(RedisProbeTest, UnixSocket) {
   auto prober = Prober(Module("{password: vigil-test}"), "unix://" + server_->socket_path());
-  ProbeResult r = Run(*prober, milliseconds(5000));
+  ProbeResult r = RunProbe(*prober, milliseconds(5000));
   EXPECT_TRUE(r.success) << r.failure_reason;
-  EXPECT_EQ(Value(r, "redis_up"), 1);
+  EXPECT_EQ(SampleValue(r, "redis_up"), 1);
 }
 
 TEST_F(RedisProbeTest, NothingListeningIsAConnectFailure) {
   auto prober = Prober(Module("{password: vigil-test}"), "unix://" + server_->socket_path() + ".x");
-  ProbeResult r = Run(*prober, milliseconds(5000));
+  ProbeResult r = RunProbe(*prober, milliseconds(5000));
   EXPECT_FALSE(r.success);
   EXPECT_EQ(r.failure_reason, "connect");
-  EXPECT_EQ(Value(r, "redis_up"), 0);
+  EXPECT_EQ(SampleValue(r, "redis_up"), 0);
 }
 
 TEST_F(RedisProbeTest, WrongPasswordIsAnAuthFailure) {
   auto prober = Prober(Module("{password: not-the-password}"), server_->url());
-  ProbeResult r = Run(*prober, milliseconds(5000));
+  ProbeResult r = RunProbe(*prober, milliseconds(5000));
   EXPECT_FALSE(r.success);
   EXPECT_EQ(r.failure_reason, "auth");
-  EXPECT_EQ(Value(r, "redis_up"), 0);
+  EXPECT_EQ(SampleValue(r, "redis_up"), 0);
   ASSERT_EQ(r.families.size(), 1u);
 }
 
 TEST_F(RedisProbeTest, NoPasswordIsAnAuthFailure) {
   auto prober = Prober(Module("{}"), server_->url());
-  ProbeResult r = Run(*prober, milliseconds(5000));
+  ProbeResult r = RunProbe(*prober, milliseconds(5000));
   EXPECT_FALSE(r.success);
   EXPECT_EQ(r.failure_reason, "auth");
 }
@@ -252,7 +227,7 @@ TEST_F(RedisProbeTest, UnreadablePasswordFileIsASecretFailure) {
   std::ofstream(path) << RedisServer::kPassword;
   auto prober = Prober(Module(fmt::format("{{password_file: {}}}", path)), server_->url());
   std::remove(path.c_str());  // rotated away after the config was loaded
-  ProbeResult r = Run(*prober, milliseconds(5000));
+  ProbeResult r = RunProbe(*prober, milliseconds(5000));
   EXPECT_FALSE(r.success);
   EXPECT_EQ(r.failure_reason, "secret");
 }
@@ -260,7 +235,7 @@ TEST_F(RedisProbeTest, UnreadablePasswordFileIsASecretFailure) {
 TEST_F(RedisProbeTest, ABlockedServerDoesNotHoldTheProbePastItsTimeout) {
   auto prober =
       Prober(Module("{password: vigil-test, command_timeout: 10s}", "300ms"), server_->url());
-  ASSERT_TRUE(Run(*prober, milliseconds(300)).success);  // connected
+  ASSERT_TRUE(RunProbe(*prober, milliseconds(300)).success);  // connected
   auto paused = server_->Command(0, {"CLIENT", "PAUSE", "1500", "ALL"});
   ASSERT_TRUE(paused) << paused.error().message;
 
@@ -279,12 +254,12 @@ TEST_F(RedisProbeTest, ABlockedServerDoesNotHoldTheProbePastItsTimeout) {
   io.run();  // returns once the blocked call has come back after the pause
   EXPECT_FALSE(first.success);
   EXPECT_EQ(first.failure_reason, "timeout");
-  EXPECT_EQ(Value(first, "redis_up"), 0);
+  EXPECT_EQ(SampleValue(first, "redis_up"), 0);
   EXPECT_GE(first_took, milliseconds(300));
   EXPECT_LT(first_took, milliseconds(1000));
   EXPECT_EQ(second.failure_reason, "busy");
 
-  ProbeResult later = Run(*prober, milliseconds(300));
+  ProbeResult later = RunProbe(*prober, milliseconds(300));
   EXPECT_TRUE(later.success) << later.failure_reason;
 }
 
@@ -293,29 +268,29 @@ TEST_F(RedisProbeTest, DownThenReconnectsAfterBackoff) {
   auto prober = Prober(
       Module("{password: vigil-test, reconnect_backoff: 2s, reconnect_backoff_max: 2s}", "1s"),
       server_->url());
-  ASSERT_TRUE(Run(*prober, milliseconds(1000)).success);
+  ASSERT_TRUE(RunProbe(*prober, milliseconds(1000)).success);
 
   ASSERT_TRUE(server_->Stop());
-  ProbeResult down = Run(*prober, milliseconds(1000));
+  ProbeResult down = RunProbe(*prober, milliseconds(1000));
   EXPECT_FALSE(down.success);
   EXPECT_EQ(down.failure_reason, "connect");
-  EXPECT_EQ(Value(down, "redis_up"), 0);
+  EXPECT_EQ(SampleValue(down, "redis_up"), 0);
   auto failed_at = steady_clock::now();
-  ProbeResult again = Run(*prober, milliseconds(1000));  // fails to reconnect: backoff starts
+  ProbeResult again = RunProbe(*prober, milliseconds(1000));  // fails to reconnect: backoff starts
   EXPECT_EQ(again.failure_reason, "connect");
 
   auto restarted = server_->Restart();
   ASSERT_TRUE(restarted) << restarted.error().message;
   if (steady_clock::now() - failed_at < milliseconds(900)) {
     // Still inside the backoff (at least 1s): no attempt, still down.
-    ProbeResult waiting = Run(*prober, milliseconds(1000));
+    ProbeResult waiting = RunProbe(*prober, milliseconds(1000));
     EXPECT_FALSE(waiting.success);
     EXPECT_EQ(waiting.failure_reason, "connect");
   }
   std::this_thread::sleep_for(milliseconds(2100));
-  ProbeResult up = Run(*prober, milliseconds(1000));
+  ProbeResult up = RunProbe(*prober, milliseconds(1000));
   EXPECT_TRUE(up.success) << up.failure_reason;
-  EXPECT_EQ(Value(up, "redis_up"), 1);
+  EXPECT_EQ(SampleValue(up, "redis_up"), 1);
 }
 
 // A redis-server that speaks TLS only, on a free loopback port, with the test
@@ -413,27 +388,29 @@ TEST_F(RedisTlsTest, UpWithTheServersInfoOverTls) {
   auto prober = Prober(Module(fmt::format("{{password: vigil-test, tls_config: {{ca_file: {}}}}}",
                                           server_->ca_file())),
                        server_->url());
-  ProbeResult r = Run(*prober, milliseconds(5000));
+  ProbeResult r = RunProbe(*prober, milliseconds(5000));
   ASSERT_TRUE(r.success) << r.failure_reason;
   EXPECT_EQ(r.failure_reason, "");
-  EXPECT_EQ(Value(r, "redis_up"), 1);
-  EXPECT_EQ(Value(r, "redis_instance_info", "process_id", std::to_string(server_->pid())), 1);
-  EXPECT_EQ(Value(r, "redis_instance_info", "tcp_port", std::to_string(server_->port())), 1);
-  EXPECT_EQ(Value(r, "redis_db_keys", "db", "db2"), 1);
-  EXPECT_EQ(Value(r, "redis_db_keys", "db", "db15"), 0);  // CONFIG GET databases worked
-  EXPECT_GT(Value(r, "redis_exporter_last_scrape_ping_time_seconds").value_or(0), 0);
+  EXPECT_EQ(SampleValue(r, "redis_up"), 1);
+  EXPECT_EQ(SampleValue(r, "redis_instance_info", {{"process_id", std::to_string(server_->pid())}}),
+            1);
+  EXPECT_EQ(SampleValue(r, "redis_instance_info", {{"tcp_port", std::to_string(server_->port())}}),
+            1);
+  EXPECT_EQ(SampleValue(r, "redis_db_keys", {{"db", "db2"}}), 1);
+  EXPECT_EQ(SampleValue(r, "redis_db_keys", {{"db", "db15"}}), 0);  // CONFIG GET databases worked
+  EXPECT_GT(SampleValue(r, "redis_exporter_last_scrape_ping_time_seconds").value_or(0), 0);
 
-  auto sets = Value(r, "redis_commands_total", "cmd", "set");
+  auto sets = SampleValue(r, "redis_commands_total", {{"cmd", "set"}});
   ASSERT_TRUE(sets.has_value());
   ASSERT_TRUE(server_->Command(2, {"DEL", "vigil:tls"}));
-  ProbeResult again = Run(*prober, milliseconds(5000));
+  ProbeResult again = RunProbe(*prober, milliseconds(5000));
   ASSERT_TRUE(again.success) << again.failure_reason;
-  EXPECT_EQ(Value(again, "redis_db_keys", "db", "db2"), 0);
-  EXPECT_EQ(Value(again, "redis_commands_total", "cmd", "del"), 1);
-  EXPECT_EQ(Value(again, "redis_commands_total", "cmd", "set"), *sets);
+  EXPECT_EQ(SampleValue(again, "redis_db_keys", {{"db", "db2"}}), 0);
+  EXPECT_EQ(SampleValue(again, "redis_commands_total", {{"cmd", "del"}}), 1);
+  EXPECT_EQ(SampleValue(again, "redis_commands_total", {{"cmd", "set"}}), *sets);
   // The same TLS connection served both probes.
-  EXPECT_EQ(Value(again, "redis_connections_received_total"),
-            Value(r, "redis_connections_received_total").value_or(0) + 1);  // redis-cli DEL
+  EXPECT_EQ(SampleValue(again, "redis_connections_received_total"),
+            SampleValue(r, "redis_connections_received_total").value_or(0) + 1);  // redis-cli DEL
 }
 
 TEST_F(RedisTlsTest, AclUserFromTheUrlAndServerName) {
@@ -441,19 +418,19 @@ TEST_F(RedisTlsTest, AclUserFromTheUrlAndServerName) {
       Module(fmt::format("{{tls_config: {{ca_file: {}, server_name: localhost}}}}",
                          server_->ca_file())),
       fmt::format("rediss://vigil:{}@127.0.0.1:{}", RedisServer::kAclPassword, server_->port()));
-  ProbeResult r = Run(*prober, milliseconds(5000));
+  ProbeResult r = RunProbe(*prober, milliseconds(5000));
   EXPECT_TRUE(r.success) << r.failure_reason;
-  EXPECT_EQ(Value(r, "redis_up"), 1);
+  EXPECT_EQ(SampleValue(r, "redis_up"), 1);
 }
 
 TEST_F(RedisTlsTest, WrongCaIsATlsFailure) {
   auto prober = Prober(Module(fmt::format("{{password: vigil-test, tls_config: {{ca_file: {}}}}}",
                                           server_->other_ca_file())),
                        server_->url());
-  ProbeResult r = Run(*prober, milliseconds(5000));
+  ProbeResult r = RunProbe(*prober, milliseconds(5000));
   EXPECT_FALSE(r.success);
   EXPECT_EQ(r.failure_reason, "tls");
-  EXPECT_EQ(Value(r, "redis_up"), 0);
+  EXPECT_EQ(SampleValue(r, "redis_up"), 0);
   ASSERT_EQ(r.families.size(), 1u);
 
   // What the debug log says about it.
@@ -493,21 +470,21 @@ TEST_F(RedisTlsTest, NameMismatchIsATlsFailureUnlessVerificationIsOff) {
           "{{password: vigil-test, tls_config: {{ca_file: {}, server_name: cache.example}}}}",
           server_->ca_file())),
       server_->url());
-  EXPECT_EQ(Run(*prober, milliseconds(5000)).failure_reason, "tls");
+  EXPECT_EQ(RunProbe(*prober, milliseconds(5000)).failure_reason, "tls");
 
   auto insecure = Prober(Module("{password: vigil-test, tls_config: {insecure_skip_verify: true}}"),
                          server_->url());
-  ProbeResult r = Run(*insecure, milliseconds(5000));
+  ProbeResult r = RunProbe(*insecure, milliseconds(5000));
   EXPECT_TRUE(r.success) << r.failure_reason;
 }
 
 TEST_F(RedisTlsTest, PlainRedisToTheTlsPortIsDown) {
   auto prober = Prober(Module("{password: vigil-test, command_timeout: 1s}"),
                        fmt::format("redis://127.0.0.1:{}", server_->port()));
-  ProbeResult r = Run(*prober, milliseconds(5000));
+  ProbeResult r = RunProbe(*prober, milliseconds(5000));
   EXPECT_FALSE(r.success);
   EXPECT_EQ(r.failure_reason, "connect");
-  EXPECT_EQ(Value(r, "redis_up"), 0);
+  EXPECT_EQ(SampleValue(r, "redis_up"), 0);
 }
 
 using RedisMutualTlsTest = RedisTlsSuite<true>;
@@ -518,20 +495,21 @@ TEST_F(RedisMutualTlsTest, ClientCertificate) {
                                           server_->ca_file(), server_->client_cert_file(),
                                           server_->client_key_file())),
                        server_->url());
-  ProbeResult r = Run(*prober, milliseconds(5000));
+  ProbeResult r = RunProbe(*prober, milliseconds(5000));
   EXPECT_TRUE(r.success) << r.failure_reason;
-  EXPECT_EQ(Value(r, "redis_up"), 1);
-  EXPECT_EQ(Value(r, "redis_instance_info", "process_id", std::to_string(server_->pid())), 1);
+  EXPECT_EQ(SampleValue(r, "redis_up"), 1);
+  EXPECT_EQ(SampleValue(r, "redis_instance_info", {{"process_id", std::to_string(server_->pid())}}),
+            1);
 }
 
 TEST_F(RedisMutualTlsTest, NoClientCertificateIsATlsFailure) {
   auto prober = Prober(Module(fmt::format("{{password: vigil-test, tls_config: {{ca_file: {}}}}}",
                                           server_->ca_file())),
                        server_->url());
-  ProbeResult r = Run(*prober, milliseconds(5000));
+  ProbeResult r = RunProbe(*prober, milliseconds(5000));
   EXPECT_FALSE(r.success);
   EXPECT_EQ(r.failure_reason, "tls");
-  EXPECT_EQ(Value(r, "redis_up"), 0);
+  EXPECT_EQ(SampleValue(r, "redis_up"), 0);
 
   // TLS 1.3: the client's handshake ends before the server checks; its alert
   // comes before the first reply, or resets the first write.
