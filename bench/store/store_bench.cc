@@ -1,6 +1,7 @@
 // Store benchmark. Prints memory figures first (100,000 series x 20 samples,
 // 15s apart), beside the targets, then runs the Google Benchmark cases:
-// selector lookup among 1,000,000 series and append throughput.
+// selector lookup among 1,000,000 series and append throughput (one sample at
+// a time, and a scrape's samples at once).
 #include <benchmark/benchmark.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 
 #include "daemon/model/labels.h"
 #include "daemon/model/matcher.h"
+#include "daemon/model/storage.h"
 #include "daemon/store/store.h"
 
 namespace vigil::store {
@@ -211,6 +213,47 @@ void BM_AppendNewSeries(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_AppendNewSeries)->Iterations(200'000);
+
+// One scrape's worth of appends per iteration: 100,000 series that already
+// hold samples get one sample each, 15s after the last, by ref (the default
+// 15m retention, as in the daemon). Either one AppendRef per sample or the
+// whole scrape as one AppendRefs batch, the way scrape::Ingester appends.
+void AppendScrapes(benchmark::State& state, bool batched) {
+  constexpr size_t kSeries = 100'000;
+  Store store;
+  std::vector<model::Labels> labels;
+  labels.reserve(kSeries);
+  for (size_t i = 0; i < kSeries; ++i) labels.push_back(FleetLabels(static_cast<int>(i)));
+  std::vector<model::RefSample> batch(kSeries);
+  for (size_t i = 0; i < kSeries; ++i) batch[i] = model::RefSample{0, &labels[i], kStart, 1.0};
+  if (!store.AppendRefs(batch).empty()) {
+    state.SkipWithError("first append failed");
+    return;
+  }
+  int64_t n = 0;
+  for (auto _ : state) {
+    ++n;
+    for (size_t i = 0; i < kSeries; ++i) {
+      batch[i].t = kStart + n * kInterval;
+      batch[i].v = static_cast<double>((i * 7 + static_cast<size_t>(n)) % 1000);
+    }
+    size_t rejected = 0;
+    if (batched) {
+      rejected = store.AppendRefs(batch).size();
+    } else {
+      for (model::RefSample& sample : batch) {
+        if (!store.AppendRef(sample.ref, *sample.labels, sample.t, sample.v)) ++rejected;
+      }
+    }
+    if (rejected != 0) {
+      state.SkipWithError("an append was rejected");
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(kSeries));
+}
+BENCHMARK_CAPTURE(AppendScrapes, one_by_one, false)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(AppendScrapes, batch, true)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace vigil::store

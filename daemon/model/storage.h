@@ -1,9 +1,11 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "daemon/model/labels.h"
@@ -15,6 +17,24 @@ namespace vigil::model {
 
 // A series' handle inside one Appender, handed out by AppendRef; 0 is none.
 using SeriesRef = uint64_t;
+
+// One sample of a batch for Appender::AppendRefs: the arguments of one
+// AppendRef call, and the ref it returned.
+struct RefSample {
+  // In: the ref the previous append of this series returned (0 the first
+  // time). Out: the ref to keep, when the sample was accepted.
+  SeriesRef ref = 0;
+  const Labels* labels = nullptr;  // the series' labels, as AppendRef's; never null
+  int64_t t = 0;
+  double v = 0;
+};
+
+// A sample of a batch that the appender rejected: its index in the batch and
+// the error AppendRef would have returned for it.
+struct RejectedSample {
+  size_t index = 0;
+  util::Error error;
+};
 
 // Appender is how samples enter storage. Probes, scrapes and recording rules
 // write through it and never know who stores. Implementations are thread-safe.
@@ -38,6 +58,26 @@ class Appender {
     (void)ref;
     if (auto ok = Append(labels, t, v); !ok) return tl::unexpected(std::move(ok.error()));
     return SeriesRef{0};
+  }
+
+  // AppendRef for a whole batch (a scrape's samples): appends each sample, in
+  // order, as AppendRef(s.ref, *s.labels, s.t, s.v) would, and writes the ref
+  // it returns into s.ref when the sample is accepted (a rejected sample's ref
+  // is left as it was). Returns the rejected samples, ascending by index, each
+  // with AppendRef's error; empty (and nothing allocated) when all were
+  // accepted. An appender can take its locks once per batch and overlap the
+  // memory accesses of consecutive samples. The default loops over AppendRef.
+  virtual std::vector<RejectedSample> AppendRefs(std::span<RefSample> samples) {
+    std::vector<RejectedSample> rejected;
+    for (size_t i = 0; i < samples.size(); ++i) {
+      RefSample& sample = samples[i];
+      if (auto ref = AppendRef(sample.ref, *sample.labels, sample.t, sample.v)) {
+        sample.ref = *ref;
+      } else {
+        rejected.push_back(RejectedSample{i, std::move(ref.error())});
+      }
+    }
+    return rejected;
   }
 };
 

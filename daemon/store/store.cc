@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <bit>
 #include <limits>
 #include <optional>
@@ -93,6 +94,27 @@ struct Store::MemSeries {
   int64_t max_t = 0;             // newest timestamp ever appended, if has_samples
   uint64_t last_bits = 0;        // its value's bits
   bool has_samples = false;
+  // Where the next append will likely write: the head chunk and the last
+  // byte of its stream. Stored by every append (under the stripe) and read
+  // without the stripe only to prefetch them: they may be stale, so they are
+  // never dereferenced.
+  std::atomic<const void*> head_hint{nullptr};
+  std::atomic<const void*> stream_hint{nullptr};
+
+  // Prefetches the record itself (it spans two cache lines).
+  void PrefetchRecord() const { PrefetchSpan(this, sizeof(MemSeries)); }
+  // Prefetches what the next append will likely touch.
+  void PrefetchHead() const {
+    PrefetchSpan(head_hint.load(std::memory_order_relaxed), sizeof(XorChunk));
+    __builtin_prefetch(stream_hint.load(std::memory_order_relaxed));
+  }
+  // The first and the last byte of [p, p + size): both cache lines of an
+  // object of up to 64 bytes that may straddle a line boundary. Integer
+  // arithmetic: p may be null or stale.
+  static void PrefetchSpan(const void* p, size_t size) {
+    __builtin_prefetch(p);
+    __builtin_prefetch(reinterpret_cast<const void*>(reinterpret_cast<uintptr_t>(p) + size - 1));
+  }
 
   uint32_t ValueId(uint32_t name_id) const {
     for (size_t i = 0; i + 1 < label_ids.size(); i += 2) {
@@ -167,7 +189,7 @@ Store::MemSeries* Store::CreateSeriesLocked(const model::Labels& labels, uint64_
   return raw;
 }
 
-util::Result<void> Store::AppendToSeries(MemSeries& series, int64_t t, double v) {
+util::Result<void> Store::AppendToSeries(MemSeries& series, Stripe& stripe, int64_t t, double v) {
   const uint64_t bits = std::bit_cast<uint64_t>(v);
   if (series.has_samples) {
     if (t < series.max_t) {
@@ -201,22 +223,28 @@ util::Result<void> Store::AppendToSeries(MemSeries& series, int64_t t, double v)
   } else {
     bytes_before += HeapBytes(chunks.back().capacity_bytes());
   }
-  chunks.back().Append(t, v);
+  XorChunk& head = chunks.back();
+  head.Append(t, v);
   series.max_t = t;
   series.last_bits = bits;
   series.has_samples = true;
+  series.head_hint.store(&head, std::memory_order_relaxed);
+  series.stream_hint.store(&head.bytes().back(), std::memory_order_relaxed);
   bytes_after += HeapBytes(chunks.capacity() * sizeof(XorChunk)) +
                  HeapBytes(chunks.back().capacity_bytes());
-  if (bytes_after > bytes_before) {
-    sample_bytes_.fetch_add(bytes_after - bytes_before, std::memory_order_relaxed);
-  } else if (bytes_after < bytes_before) {
-    sample_bytes_.fetch_sub(bytes_before - bytes_after, std::memory_order_relaxed);
-  }
-  // Sequentially consistent, counted before stored, and read in the opposite
-  // order by GetStats(): a reader never sees more samples than appended.
-  appended_total_.fetch_add(1);
-  samples_.fetch_add(1);
+  stripe.sample_bytes += bytes_after - bytes_before;  // modulo 2^64: may shrink
+  ++stripe.appended;
+  ++stripe.samples;
   return {};
+}
+
+util::Result<model::SeriesRef> Store::AppendLocked(MemSeries& series, int64_t t, double v) {
+  Stripe& stripe = StripeFor(series.ref);
+  std::lock_guard series_lock(stripe.mu);
+  if (auto ok = AppendToSeries(series, stripe, t, v); !ok) {
+    return tl::unexpected(std::move(ok.error()));
+  }
+  return series.ref;
 }
 
 util::Result<void> Store::Append(const model::Labels& labels, int64_t t, double v) {
@@ -226,22 +254,78 @@ util::Result<void> Store::Append(const model::Labels& labels, int64_t t, double 
 
 util::Result<model::SeriesRef> Store::AppendRef(model::SeriesRef ref, const model::Labels& labels,
                                                 int64_t t, double v) {
-  auto append = [this, t, v](MemSeries& series) -> util::Result<model::SeriesRef> {
-    std::lock_guard series_lock(StripeFor(series.ref));
-    if (auto ok = AppendToSeries(series, t, v); !ok) return tl::unexpected(std::move(ok.error()));
-    return series.ref;
-  };
   // A known ref needs nothing of the labels (not even a look at them: the
   // caller's copy may be cold in cache).
   if (ref != 0) {
     std::shared_lock index_lock(index_mu_);
-    if (auto it = series_.find(ref); it != series_.end()) return append(*it->second);
+    if (auto it = series_.find(ref); it != series_.end()) return AppendLocked(*it->second, t, v);
   }
+  return AppendByLabels(labels, t, v);
+}
+
+std::vector<model::RejectedSample> Store::AppendRefs(std::span<model::RefSample> samples) {
+  std::vector<model::RejectedSample> rejected;
+  size_t i = 0;
+  while (i < samples.size()) {
+    if (samples[i].ref != 0) {
+      std::shared_lock index_lock(index_mu_);
+      i = AppendKnownRefsLocked(samples, i, rejected);
+      if (i == samples.size()) break;
+    }
+    // Ref 0 or unknown: the labels path, as AppendRef.
+    model::RefSample& sample = samples[i];
+    if (auto ref = AppendByLabels(*sample.labels, sample.t, sample.v)) {
+      sample.ref = *ref;
+    } else {
+      rejected.push_back(model::RejectedSample{i, std::move(ref.error())});
+    }
+    ++i;
+  }
+  return rejected;
+}
+
+size_t Store::AppendKnownRefsLocked(std::span<model::RefSample> samples, size_t begin,
+                                    std::vector<model::RejectedSample>& rejected) {
+  // Blocks of kBlock samples. First the block's refs are looked up (hash-map
+  // probes with no locked instruction between them, so the CPU can overlap
+  // their misses), each record found being prefetched. Then the block is appended in
+  // order, prefetching the head chunk of the sample kPrefetch ahead (its
+  // record has arrived by then), so each append finds its memory in cache.
+  // A known ref needs nothing of the labels (not even a look at them: the
+  // caller's copy may be cold in cache), and the ref it returns is its own.
+  constexpr size_t kBlock = 256;
+  constexpr size_t kPrefetch = 8;
+  std::array<MemSeries*, kBlock> block;
+  size_t i = begin;
+  while (i < samples.size()) {
+    size_t n = 0;
+    for (; n < kBlock && i + n < samples.size(); ++n) {
+      auto it = series_.find(samples[i + n].ref);
+      if (it == series_.end()) break;
+      block[n] = it->second.get();
+      block[n]->PrefetchRecord();
+    }
+    for (size_t k = 0; k < std::min(n, kPrefetch); ++k) block[k]->PrefetchHead();
+    for (size_t k = 0; k < n; ++k) {
+      if (k + kPrefetch < n) block[k + kPrefetch]->PrefetchHead();
+      const model::RefSample& sample = samples[i + k];
+      if (auto ok = AppendLocked(*block[k], sample.t, sample.v); !ok) {
+        rejected.push_back(model::RejectedSample{i + k, std::move(ok.error())});
+      }
+    }
+    i += n;
+    if (n < kBlock) break;  // the end, or an unknown ref
+  }
+  return i;
+}
+
+util::Result<model::SeriesRef> Store::AppendByLabels(const model::Labels& labels, int64_t t,
+                                                     double v) {
   if (labels.empty()) return util::Fail("empty label set");
   const uint64_t hash = labels.Hash();
   {
     std::shared_lock index_lock(index_mu_);
-    if (MemSeries* series = FindSeriesLocked(labels, hash)) return append(*series);
+    if (MemSeries* series = FindSeriesLocked(labels, hash)) return AppendLocked(*series, t, v);
   }
   std::unique_lock index_lock(index_mu_);
   MemSeries* series = FindSeriesLocked(labels, hash);  // another thread may have created it
@@ -252,7 +336,7 @@ util::Result<model::SeriesRef> Store::AppendRef(model::SeriesRef ref, const mode
     }
     series = CreateSeriesLocked(labels, hash);
   }
-  return append(*series);
+  return AppendLocked(*series, t, v);
 }
 
 std::vector<Store::SeriesRef> Store::PostingsForMatcherLocked(const model::Matcher& matcher,
@@ -472,7 +556,7 @@ void Store::SelectEach(std::span<const model::Matcher> matchers, int64_t mint, i
     const MemSeries& series = *selected[i].series;
     samples.clear();
     {
-      std::lock_guard series_lock(StripeFor(series.ref));
+      std::lock_guard series_lock(StripeFor(series.ref).mu);
       for (const XorChunk& chunk : series.chunks) {
         if (chunk.max_t() < mint) continue;
         if (chunk.min_t() > maxt) break;
@@ -498,7 +582,8 @@ Store::CompactStats Store::Compact(int64_t now_ms) {
   {
     std::shared_lock index_lock(index_mu_);
     for (const auto& [ref, series] : series_) {
-      std::lock_guard series_lock(StripeFor(ref));
+      Stripe& stripe = StripeFor(ref);
+      std::lock_guard series_lock(stripe.mu);
       auto& chunks = series->chunks;
       // Chunks are in time order: the expired ones form a prefix.
       auto keep = std::find_if(chunks.begin(), chunks.end(),
@@ -508,8 +593,8 @@ Store::CompactStats Store::Compact(int64_t now_ms) {
       size_t dropped = 0;
       for (auto it = chunks.begin(); it != keep; ++it) dropped += it->num_samples();
       chunks.erase(chunks.begin(), keep);
-      sample_bytes_.fetch_sub(bytes_before - series->SampleBytes(), std::memory_order_relaxed);
-      samples_.fetch_sub(dropped, std::memory_order_relaxed);
+      stripe.sample_bytes -= bytes_before - series->SampleBytes();
+      stripe.samples -= dropped;
       stats.samples_dropped += dropped;
       if (chunks.empty()) emptied.push_back(ref);
     }
@@ -540,7 +625,9 @@ Store::CompactStats Store::Compact(int64_t now_ms) {
   postings_.Commit();
   for (const auto& series : removed) {
     for (uint32_t id : series->label_ids) symbols_.Release(id);
-    sample_bytes_.fetch_sub(series->SampleBytes(), std::memory_order_relaxed);
+    Stripe& stripe = StripeFor(series->ref);
+    std::lock_guard series_lock(stripe.mu);
+    stripe.sample_bytes -= series->SampleBytes();
     series_bytes_ -= SeriesRecordBytes(*series);
   }
   stats.series_removed = removed.size();
@@ -589,10 +676,15 @@ Store::Stats Store::GetStats() const {
     stats.series = series_.size();
     stats.memory_bytes = IndexBytesLocked();
   }
-  stats.sample_bytes = sample_bytes_.load(std::memory_order_relaxed);
+  // Each stripe's counters are consistent under its mutex, and a stripe never
+  // holds more samples than were appended to it: neither does the sum.
+  for (Stripe& stripe : stripes_) {
+    std::lock_guard series_lock(stripe.mu);
+    stats.sample_bytes += stripe.sample_bytes;
+    stats.samples += stripe.samples;
+    stats.appended_total += stripe.appended;
+  }
   stats.memory_bytes += sizeof(Store) + stats.sample_bytes;
-  stats.samples = samples_.load();
-  stats.appended_total = appended_total_.load();
   stats.out_of_order_total = out_of_order_total_.load(std::memory_order_relaxed);
   stats.duplicate_total = duplicate_total_.load(std::memory_order_relaxed);
   stats.series_limit_total = series_limit_total_.load(std::memory_order_relaxed);

@@ -46,15 +46,18 @@ struct StoreOptions {
 //
 // Thread-safe. A shared_mutex guards the index (symbols, postings, the series
 // map): Append and Select/SelectEach take it shared, creating a series or
-// removing empty ones in Compact takes it exclusive. A series' samples are
-// guarded by one of 256 striped mutexes, held briefly by Append (to add a
-// sample) and by Select/SelectEach (to decode one series' window), so every
+// removing empty ones in Compact takes it exclusive. A series' samples (and
+// the stripe's sample counters, which GetStats sums) are guarded by one of 256
+// striped mutexes, held briefly by Append (to add a sample; AppendRefs takes
+// index_mu_ once for a run of samples and each sample's stripe in turn) and
+// by Select/SelectEach (to decode one series' window), so every
 // returned series is a consistent snapshot and appends to different series
 // run in parallel. SelectEach calls its visitor with the index lock held
 // shared and no stripe held. A large Select
 // and Compact also take ranks_mu_ (after index_mu_, with no stripe held) to
 // refresh the symbols' lexical ranks that large Selects sort by; GetStats
-// takes it to count them.
+// takes it to count them, then each stripe in turn (nothing else held) to sum
+// the counters.
 //
 // Errors: Append fails on an empty label set, an out-of-order or duplicate
 // sample, or the series limit; the message says which. Nothing else fails.
@@ -75,6 +78,13 @@ class Store final : public model::Appender, public model::Querier {
   // so a ref whose series was removed finds nothing and the labels are used.
   util::Result<model::SeriesRef> AppendRef(model::SeriesRef ref, const model::Labels& labels,
                                            int64_t t, double v) override;
+  // AppendRef for each sample in order, errors as AppendRef's (see
+  // model::Appender::AppendRefs). Takes index_mu_ shared once for the run of
+  // samples with known refs; those are looked up a block at a time, and the
+  // series record and head chunk of the samples ahead are prefetched while a
+  // sample is appended under its stripe. A sample whose ref is 0 or unknown
+  // takes the labels path, as AppendRef; both share the same helpers.
+  std::vector<model::RejectedSample> AppendRefs(std::span<model::RefSample> samples) override;
 
   // See model::Querier: series matching all matchers (a missing label reads
   // as ""), with their samples in [mint, maxt] including stale markers,
@@ -130,12 +140,17 @@ class Store final : public model::Appender, public model::Querier {
  private:
   struct MemSeries;
   using SeriesRef = detail::SeriesRef;
+  // A stripe's mutex guards its series' samples and the stripe's counters of
+  // them, which GetStats sums: plain adds under a lock the append holds anyway.
   struct alignas(64) Stripe {
     std::mutex mu;
+    uint64_t appended = 0;    // samples accepted
+    size_t samples = 0;       // samples held
+    size_t sample_bytes = 0;  // chunk headers and encoded streams
   };
   static constexpr size_t kStripes = 256;
 
-  std::mutex& StripeFor(SeriesRef ref) const { return stripes_[ref % kStripes].mu; }
+  Stripe& StripeFor(SeriesRef ref) const { return stripes_[ref % kStripes]; }
   // Index lookups; the caller holds index_mu_ (shared or exclusive).
   MemSeries* FindSeriesLocked(const model::Labels& labels, uint64_t hash) const;
   bool SameLabelsLocked(const MemSeries& series, const model::Labels& labels) const;
@@ -160,8 +175,21 @@ class Store final : public model::Appender, public model::Querier {
   void FilterLocked(std::vector<SeriesRef>& candidates, const model::Matcher& matcher) const;
   MemSeries* CreateSeriesLocked(const model::Labels& labels, uint64_t hash);
   void RemoveSeriesLocked(SeriesRef ref);
-  // Adds a sample to a series; the caller holds index_mu_ and the series' stripe.
-  util::Result<void> AppendToSeries(MemSeries& series, int64_t t, double v);
+  // Adds a sample to a series, counted in `stripe`, the series' stripe; the
+  // caller holds index_mu_ and stripe.mu.
+  util::Result<void> AppendToSeries(MemSeries& series, Stripe& stripe, int64_t t, double v);
+  // AppendToSeries under the series' stripe; returns the series' ref. The
+  // caller holds index_mu_.
+  util::Result<model::SeriesRef> AppendLocked(MemSeries& series, int64_t t, double v);
+  // Appends samples[begin...] in order while their refs are known, adding
+  // the rejected ones to `rejected`; returns the index of the first sample
+  // whose ref is unknown (samples.size() when none). The caller holds
+  // index_mu_ shared.
+  size_t AppendKnownRefsLocked(std::span<model::RefSample> samples, size_t begin,
+                               std::vector<model::RejectedSample>& rejected);
+  // The labels path of AppendRef: finds the series by its labels, creating it
+  // (index_mu_ exclusive) when it is new. Takes index_mu_ itself.
+  util::Result<model::SeriesRef> AppendByLabels(const model::Labels& labels, int64_t t, double v);
   // The caller holds index_mu_ exclusive, or shared together with ranks_mu_.
   size_t IndexBytesLocked() const;
   // Bytes of a series record, its label ids and its two hash-map nodes.
@@ -182,9 +210,6 @@ class Store final : public model::Appender, public model::Querier {
   size_t series_bytes_ = 0;  // series records and label ids; guarded by index_mu_
 
   mutable std::array<Stripe, kStripes> stripes_;
-  std::atomic<size_t> sample_bytes_{0};  // chunk headers and encoded streams
-  std::atomic<size_t> samples_{0};
-  std::atomic<uint64_t> appended_total_{0};
   std::atomic<uint64_t> out_of_order_total_{0};
   std::atomic<uint64_t> duplicate_total_{0};
   std::atomic<uint64_t> series_limit_total_{0};

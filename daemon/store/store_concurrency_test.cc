@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "daemon/model/storage.h"
 #include "daemon/store/store.h"
 
 namespace vigil::store {
@@ -75,12 +76,25 @@ TEST(StoreConcurrencyTest, ParallelAppendSelectAndCompactKeepInvariants) {
     threads.emplace_back([&, w] {
       std::vector<model::Labels> steady;
       for (int i = 0; i < kSeriesPerWriter; ++i) steady.push_back(SteadyLabels(w, i));
+      // Odd writers append their steady series as one batch by ref, as a
+      // scrape does; even ones one sample at a time by labels.
+      const bool batched = w % 2 == 1;
+      std::vector<model::RefSample> batch;
+      for (const auto& labels : steady) batch.push_back(model::RefSample{0, &labels, 0, 0});
       uint64_t ok = 0;
       uint64_t out_of_order = 0;
       for (int64_t step = 1; !stop.load(std::memory_order_relaxed); ++step) {
         const int64_t t = step * kStepMs;
-        for (const auto& labels : steady) {
-          if (store.Append(labels, t, static_cast<double>(t)).has_value()) ++ok;
+        if (batched) {
+          for (model::RefSample& sample : batch) {
+            sample.t = t;
+            sample.v = static_cast<double>(t);
+          }
+          ok += batch.size() - store.AppendRefs(batch).size();
+        } else {
+          for (const auto& labels : steady) {
+            if (store.Append(labels, t, static_cast<double>(t)).has_value()) ++ok;
+          }
         }
         // A short-lived series per step: created now, removed by compaction.
         const model::Labels ephemeral{{"__name__", "ephemeral"},

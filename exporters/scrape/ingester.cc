@@ -38,6 +38,11 @@ util::Result<void> CheckSeries(const model::Labels& labels, uint64_t label_limit
   return {};
 }
 
+// Counts a sample the appender rejected, keeping the first error.
+void CountAppendError(util::Error error, IngestReport& report) {
+  if (report.append_errors++ == 0) report.first_append_error = std::move(error.message);
+}
+
 // Appends one sample by the series' ref, keeping the ref the appender returns;
 // counts a rejection in the report. True when accepted.
 bool AppendCounted(model::Appender& appender, const model::Labels& labels, model::SeriesRef& ref,
@@ -47,7 +52,7 @@ bool AppendCounted(model::Appender& appender, const model::Labels& labels, model
     ref = *appended;
     return true;
   }
-  if (report.append_errors++ == 0) report.first_append_error = std::move(appended.error().message);
+  CountAppendError(std::move(appended.error()), report);
   return false;
 }
 
@@ -76,6 +81,7 @@ util::Result<IngestReport> Ingester::Ingest(std::string_view body, Format format
   ++scrape_number_;
   IngestReport report;
   pending_.clear();
+  batch_.clear();
   created_.clear();
   const size_t entries_before = entries_.size();
   entries_used_ = 0;
@@ -90,16 +96,17 @@ util::Result<IngestReport> Ingester::Ingest(std::string_view body, Format format
     RollBack(entries_before);
     return tl::unexpected(std::move(parsed.error()));
   }
-  for (const Pending& p : pending_) {
+  std::vector<model::RejectedSample> rejected = appender.AppendRefs(batch_);
+  report.samples_appended = batch_.size() - rejected.size();
+  for (model::RejectedSample& r : rejected) CountAppendError(std::move(r.error), report);
+  for (size_t i = 0; i < batch_.size(); ++i) {
     // The series node (scattered on the heap, long out of cache) is written
-    // only when the appender hands out a new ref.
-    model::SeriesRef ref = p.ref;
-    if (AppendCounted(appender, p.series->first, ref, p.t, p.v, report)) {
-      ++report.samples_appended;
-      if (ref != p.ref) p.series->second.ref = ref;
-    }
+    // only when the appender hands out a new ref (a rejected sample's ref is
+    // left as it was).
+    if (batch_[i].ref != pending_[i].ref) pending_[i].series->second.ref = batch_[i].ref;
   }
   pending_.clear();
+  batch_.clear();
 
   const bool vanished = carried_ < last_tracked_;
   if (vanished || entries_used_ < entries_.size() || series_seen_ < series_.size()) {
@@ -131,6 +138,7 @@ void Ingester::RollBack(size_t entries_before) {
     if (it->tracked) it->series->second.tracked_in = it->previous_tracked_in;
   }
   pending_.clear();
+  batch_.clear();
   if (entries_.size() > entries_before) {
     keys_.resize(entries_[entries_before].key_offset);
     entries_.resize(entries_before);
@@ -275,8 +283,10 @@ util::Result<void> Ingester::Add(const ParsedSample& sample, int64_t timestamp_m
   state.seen_in = scrape;
   ++series_seen_;
   const bool own_timestamp = options_.honor_timestamps && sample.timestamp_ms.has_value();
-  pending_.push_back(Pending{series, state.ref, own_timestamp ? *sample.timestamp_ms : timestamp_ms,
-                             sample.value, state.tracked_in, !own_timestamp});
+  pending_.push_back(Pending{series, state.ref, state.tracked_in, !own_timestamp});
+  batch_.push_back(model::RefSample{state.ref, &series->first,
+                                    own_timestamp ? *sample.timestamp_ms : timestamp_ms,
+                                    sample.value});
   if (!own_timestamp) {
     if (last_success_ != 0 && state.tracked_in == last_success_) ++carried_;
     state.tracked_in = scrape;

@@ -57,8 +57,9 @@ struct IngestReport {
 // keep/drop step, or an empty result), so a steady-state scrape builds and
 // relabels no label set and allocates nothing per sample.
 // Each series keeps the model::SeriesRef the appender handed out, so a
-// steady-state scrape (and its stale markers) appends by ref
-// (model::Appender::AppendRef) and the appender looks up no label set.
+// steady-state scrape (and its stale markers) appends by ref and the appender
+// looks up no label set; a scrape's samples go to the appender in one batch
+// (model::Appender::AppendRefs).
 // Bodies usually list their series in the same order every scrape, so the
 // cache first tries the entry after the previous sample's, comparing the raw
 // text, before it hashes the text and probes the table. A text found in the
@@ -140,11 +141,10 @@ class Ingester {
     uint32_t tag = 0;    // high half of the key's hash
     uint32_t index = 0;  // entries_ index + 1; 0 marks an empty slot
   };
+  // A sample of the current scrape, to be appended as batch_ at the same index.
   struct Pending {
     SeriesPtr series;
-    model::SeriesRef ref;  // series->second.ref when added
-    int64_t t;
-    double v;
+    model::SeriesRef ref;          // series->second.ref when added
     uint64_t previous_tracked_in;  // restored if the scrape fails
     bool tracked;                  // written at the scrape's time: subject to staleness
   };
@@ -193,7 +193,8 @@ class Ingester {
   std::vector<Slot> slots_;  // size a power of two, or empty
   size_t next_entry_ = 0;    // entries_ index predicted for the next sample
   std::vector<Pending> pending_;
-  std::vector<SeriesPtr> created_;  // series created by the current scrape
+  std::vector<model::RefSample> batch_;  // pending_'s samples, for Appender::AppendRefs
+  std::vector<SeriesPtr> created_;       // series created by the current scrape
 };
 
 }  // namespace vigil::scrape

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -373,6 +374,48 @@ TEST(Ingester, AppendsByTheRefTheAppenderHandedOut) {
   auto markers = appender.Take();
   std::sort(markers.begin(), markers.end());
   EXPECT_THAT(markers, ElementsAre("1 a 6000 stale", "4 c 6000 stale"));
+}
+
+// Takes each scrape's samples as one AppendRefs batch, recording its size:
+// hands out refs as RefAppender does, but rejects every negative value.
+class BatchAppender : public RefAppender {
+ public:
+  std::vector<model::RejectedSample> AppendRefs(std::span<model::RefSample> samples) override {
+    batch_sizes.push_back(samples.size());
+    std::vector<model::RejectedSample> rejected;
+    for (size_t i = 0; i < samples.size(); ++i) {
+      model::RefSample& s = samples[i];
+      if (s.v < 0) {
+        rejected.push_back(
+            model::RejectedSample{i, util::Error{"negative " + s.labels->ToString()}});
+        continue;
+      }
+      s.ref = *AppendRef(s.ref, *s.labels, s.t, s.v);
+    }
+    return rejected;
+  }
+  std::vector<size_t> batch_sizes;
+};
+
+TEST(Ingester, AppendsAScrapeAsOneBatchAndKeepsTheRefsOfAcceptedSamples) {
+  Ingester ingester(IngesterOptions{});
+  BatchAppender appender;
+  auto report = ingester.Ingest("a 1\nb -1\nc -2\nd 4\n", Format::kPrometheusText, 1000, appender);
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(*report, (IngestReport{.samples_scraped = 4,
+                                   .samples_post_relabel = 4,
+                                   .samples_appended = 2,
+                                   .series_added = 4,
+                                   .append_errors = 2,
+                                   .first_append_error = "negative b"}));
+  EXPECT_THAT(appender.Take(), ElementsAre("0 a 1000 1", "0 d 1000 4"));
+  // The rejected b and c have no ref yet; a and d append by theirs.
+  ASSERT_TRUE(ingester.Ingest("a 5\nb 6\nc 7\nd 8\n", Format::kPrometheusText, 2000, appender));
+  EXPECT_THAT(appender.Take(), ElementsAre("1 a 2000 5", "0 b 2000 6", "0 c 2000 7", "2 d 2000 8"));
+  ASSERT_TRUE(ingester.Ingest("a 9\nb 10\nc 11\nd 12\n", Format::kPrometheusText, 3000, appender));
+  EXPECT_THAT(appender.Take(),
+              ElementsAre("1 a 3000 9", "3 b 3000 10", "4 c 3000 11", "2 d 3000 12"));
+  EXPECT_THAT(appender.batch_sizes, ElementsAre(4u, 4u, 4u));
 }
 
 TEST(Ingester, SeriesOrderChangesBetweenScrapesKeepTheirSeries) {
