@@ -9,6 +9,10 @@
 #   (b) scheduled mode: a second Vigil daemon probes <targets> copies of the
 #       same URL from its config every <interval_s>; blackbox has no such mode,
 #       so its /probe figure from (a) is the reference;
+#   floor: floor_client.c, compiled here with cc, makes the same fresh-connection
+#       GET of the same URL <probes> times, one connection at a time, with as
+#       few syscalls as it can (its own CPU from getrusage): the least a probe
+#       can cost on this machine, to which both daemons are compared;
 #   memory: RSS per scheduled target (daemon (b) minus idle daemon (a), per
 #       target) and RSS per probe in flight (<inflight> /probe requests against a
 #       listener that accepts nothing, so each probe waits for its 5 s timeout;
@@ -24,7 +28,7 @@
 #
 # VIGIL=<path> selects the daemon (default: build-http-rel/vigil, configured
 # with -DCMAKE_BUILD_TYPE=Release). Needs nginx-light, openssl, wrk, python3
-# (for free ports and the silent listener) and prometheus-blackbox-exporter.
+# (for free ports and the silent listener), cc and prometheus-blackbox-exporter.
 set -euo pipefail
 
 probes=${1:-10000}
@@ -45,7 +49,7 @@ if [[ -z ${COMPARE_BLACKBOX_TIMED:-} ]]; then
   COMPARE_BLACKBOX_TIMED=1 exec timeout --foreground "$max_run_s" "$0" "$@"
 fi
 
-for tool in nginx openssl wrk python3 curl "$blackbox_bin" "$vigil_bin"; do
+for tool in nginx openssl wrk python3 curl cc "$blackbox_bin" "$vigil_bin"; do
   command -v "$tool" >/dev/null || { echo "missing: $tool" >&2; exit 1; }
 done
 
@@ -192,6 +196,14 @@ run_probe_mode() {  # pid port: prints "ok bad cpu_ms wall_s"
 read -r bb_ok bb_bad bb_cpu bb_wall < <(run_probe_mode "$bb_pid" "$bb_port")
 read -r va_ok va_bad va_cpu va_wall < <(run_probe_mode "$va_pid" "$va_port")
 
+# The floor: the same GET with a fresh connection, `probes` times, from a
+# minimal client (after its own warm-up of probes/20 connections).
+cc -O2 -o "$dir/floor_client" "$repo/bench/blackbox/floor_client.c"
+read -r fl_ok fl_bad fl_cpu fl_wall < <(
+  timeout 300 "$dir/floor_client" 127.0.0.1 "$nginx_http" /health "$probes" |
+    awk '/^RESULT/ { print $2, $3, $4, $5 }')
+[[ -n ${fl_cpu:-} ]] || { echo "floor_client gave no result" >&2; exit 1; }
+
 # Vigil (b): `targets` scheduled probes of the same URL every `interval_s`.
 vb_port=$(free_port)
 {
@@ -233,6 +245,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0) printf "%.2f", b / a; else
 bb_per=$(per1000 "$bb_cpu" $((bb_ok + bb_bad)))
 va_per=$(per1000 "$va_cpu" $((va_ok + va_bad)))
 vb_per=$(per1000 "$vb_cpu" $((vb_ok + vb_bad)))
+fl_per=$(per1000 "$fl_cpu" $((fl_ok + fl_bad)))
 
 echo "nginx $target, fresh connection per probe; wrk 1 thread, $connections connections"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
@@ -244,9 +257,15 @@ printf '%-34s %9d %7d %9d %12s %8s\n' "vigil /probe (wrk)" $((va_ok + va_bad)) "
   "$va_cpu" "$va_per" "$va_wall"
 printf '%-34s %9d %7d %9d %12s %8s\n' "vigil scheduled ($targets x ${interval_s}s)" \
   $((vb_ok + vb_bad)) "$vb_bad" "$vb_cpu" "$vb_per" "$window_s"
+printf '%-34s %9d %7d %9d %12s %8s\n' "floor (minimal C client)" $((fl_ok + fl_bad)) "$fl_bad" \
+  "$fl_cpu" "$fl_per" "$fl_wall"
 echo
 echo "vigil/blackbox CPU per probe: /probe $(ratio "$bb_per" "$va_per") (target <= 0.33)," \
   "scheduled $(ratio "$bb_per" "$vb_per") (target <= 0.125)"
+target_per=$(awk -v b="$bb_per" 'BEGIN { print b / 8 }')  # the scheduled-mode target
+echo "against the floor: blackbox $(ratio "$fl_per" "$bb_per")," \
+  "vigil /probe $(ratio "$fl_per" "$va_per"), vigil scheduled $(ratio "$fl_per" "$vb_per");" \
+  "the target 1/8 of blackbox is $(ratio "$fl_per" "$target_per") x the floor"
 echo
 awk -v bi="$idle_rss_bb" -v bp="$peak_bb" -v vi="$idle_rss_va" -v vp="$peak_va" -v vb="$rss_vb" \
   -v n="$inflight" -v t="$targets" 'BEGIN {

@@ -121,18 +121,19 @@ TEST(DelayToFirstTick, StableAndWithinTheInterval) {
 TEST(AlignToTickGrid, RoundsUpToTheGridOfTheInterval) {
   using std::chrono::steady_clock;
   auto at = [](int64_t us) { return steady_clock::time_point(std::chrono::microseconds(us)); };
-  // 10 ms grid for intervals of 10 ms and more.
+  // 25 ms grid for intervals of 25 ms and more.
   EXPECT_EQ(AlignToTickGrid(at(1'000'000), milliseconds(15000)), at(1'000'000));
-  EXPECT_EQ(AlignToTickGrid(at(1'000'001), milliseconds(15000)), at(1'010'000));
-  EXPECT_EQ(AlignToTickGrid(at(1'009'999), milliseconds(10)), at(1'010'000));
+  EXPECT_EQ(AlignToTickGrid(at(1'000'001), milliseconds(15000)), at(1'025'000));
+  EXPECT_EQ(AlignToTickGrid(at(1'024'999), milliseconds(25)), at(1'025'000));
   // Targets whose schedules fall into one slot share the expiry.
   EXPECT_EQ(AlignToTickGrid(at(2'000'300), milliseconds(5000)),
-            AlignToTickGrid(at(2'007'900), milliseconds(5000)));
+            AlignToTickGrid(at(2'024'900), milliseconds(5000)));
   EXPECT_NE(AlignToTickGrid(at(2'000'300), milliseconds(5000)),
-            AlignToTickGrid(at(2'010'300), milliseconds(5000)));
+            AlignToTickGrid(at(2'025'300), milliseconds(5000)));
   // Shorter intervals use their own length as the grid.
   EXPECT_EQ(AlignToTickGrid(at(1'000'001), milliseconds(4)), at(1'004'000));
   EXPECT_EQ(AlignToTickGrid(at(1'004'000), milliseconds(4)), at(1'004'000));
+  EXPECT_EQ(AlignToTickGrid(at(1'009'999), milliseconds(10)), at(1'010'000));
 }
 
 TEST(ProbeScheduler, ProbesOnScheduleAndRecordsResults) {

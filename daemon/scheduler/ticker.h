@@ -24,8 +24,12 @@ std::chrono::milliseconds DelayToFirstTick(std::string_view key, std::chrono::mi
 
 // Ticks start on a grid of this resolution of the steady clock (or of the
 // interval, when shorter): targets whose offsets fall into the same slot share
-// one timer expiry and one wake-up of the loop instead of one each.
-inline constexpr std::chrono::milliseconds kTickGranularity{10};
+// one timer expiry and one wake-up of the loop instead of one each, and their
+// probes' socket events arrive together too. The grid's delay counts as
+// lateness. 25 ms: 2000 HTTP probes every 5 s cost a sixth less CPU per probe
+// than with 10 ms, at p99 lateness <= 50 ms for 10 000 targets every 10 s;
+// 50 ms saved little more and doubled the lateness (bench/blackbox/README.md).
+inline constexpr std::chrono::milliseconds kTickGranularity{25};
 
 // `t` rounded up to the tick grid for `interval` (see kTickGranularity).
 std::chrono::steady_clock::time_point AlignToTickGrid(std::chrono::steady_clock::time_point t,
