@@ -187,11 +187,7 @@ double IpAddressHash(std::string_view ip) {
 }
 
 std::vector<MetricFamily> BuildFamilies(const net::HttpResponse& r, const Verdict& verdict) {
-  // At most 13 families here plus probe_success and probe_duration_seconds,
-  // which the caller adds: one allocation instead of growing step by step.
-  constexpr size_t kMaxFamilies = 15;
   std::vector<MetricFamily> out;
-  out.reserve(kMaxFamilies);
   bool responded = r.status > 0;
   out.push_back(exporters::GaugeFamily("probe_dns_lookup_time_seconds",
                                        "Returns the time taken for probe dns lookup in seconds",
