@@ -153,10 +153,10 @@ class PostgresTargetProber final : public TargetProber {
         gate_(util::Backoff(settings_->options->reconnect_backoff,
                             settings_->options->reconnect_backoff_max, seed)) {}
 
-  // Hands the connection on when it is open and no call is using it.
+  // Hands the connection on when it is still usable and no call is using it.
   ~PostgresTargetProber() override {
     if (!session_->busy.load() && session_->connection != nullptr &&
-        session_->connection->is_open()) {
+        StillUsable(*session_->connection)) {
       sessions_->Give(settings_->session_key, std::move(session_));
     } else {
       sessions_->Expire();
